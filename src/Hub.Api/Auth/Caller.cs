@@ -1,0 +1,26 @@
+namespace Hub.Api.Auth;
+
+/// <summary>Who is calling, taken from the bearer token's claims (contract section 2).</summary>
+public sealed record Caller(
+    string Org,
+    string OrgType,
+    string? Role,
+    string Purpose,
+    string? NhsNumber,
+    IReadOnlyList<string> Scopes,
+    string? ClientId)
+{
+    public bool IsAdmin => OrgType == OrgTypes.Admin;
+}
+
+public static class OrgTypes
+{
+    public const string Icb = "icb", Gp = "gp", La = "la", Provider = "provider", YoungPerson = "young-person", Hub = "hub", Admin = "admin";
+    public static readonly IReadOnlySet<string> All = new HashSet<string> { Icb, Gp, La, Provider, YoungPerson, Hub, Admin };
+}
+
+/// <summary>Claim names the hub reads from its tokens.</summary>
+public static class HubClaims
+{
+    public const string Org = "org", OrgType = "org_type", Role = "role", Purpose = "purpose_of_use", NhsNumber = "nhs_number", Scope = "scope", ClientId = "client_id";
+}

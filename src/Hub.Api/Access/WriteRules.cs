@@ -1,0 +1,23 @@
+using Hub.Api.Auth;
+
+namespace Hub.Api.Access;
+
+/// <summary>Which kinds of caller may write which kinds of resource (before any question about a particular child).</summary>
+public static class WriteRules
+{
+    /// <summary>Reference data: only admins manage it (contract section 2).</summary>
+    public static readonly IReadOnlySet<string> ReferenceTypes = new HashSet<string> { "Organization", "Location", "Endpoint" };
+
+    /// <summary>Why this caller may not write this type at all, or null when it may.</summary>
+    public static string? Refusal(Caller caller, string type)
+    {
+        if (type == "AuditEvent") return "AuditEvents cannot be created, changed or deleted through the API";
+        if (ReferenceTypes.Contains(type)) return caller.IsAdmin ? null : "only admin clients manage reference data";
+        return caller.OrgType switch
+        {
+            OrgTypes.La or OrgTypes.Provider or OrgTypes.Gp => null,
+            OrgTypes.Admin => "admin tokens never write patient data",
+            _ => $"an organisation of type '{caller.OrgType}' may not write {type} resources",
+        };
+    }
+}

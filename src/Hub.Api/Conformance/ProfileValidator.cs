@@ -1,0 +1,156 @@
+using System.Collections.Frozen;
+using Firely.Fhir.Validation;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Specification.Snapshot;
+using Hl7.Fhir.Specification.Source;
+using Hl7.Fhir.Specification.Terminology;
+using Canonical = Firely.Fhir.Validation.Canonical;
+
+namespace Hub.Api.Conformance;
+
+/// <summary>
+/// Checks resources against the CLA profiles in fhir-profiles/ and, for types without one, against the
+/// FHIR R4 core definitions, entirely offline. Build one per process: the first validation loads the
+/// specification (seconds); later ones take well under a millisecond. Safe for concurrent use.
+/// </summary>
+public sealed class ProfileValidator
+{
+    private readonly DirectorySource _local;
+    private readonly IReadOnlyList<StructureDefinition> _localDefinitions;
+    private readonly FrozenDictionary<string, string> _localProfileTypes; // canonical → constrained type
+    private readonly Lazy<Engine> _engine;
+
+    public ProfileValidator(string profilesFolder)
+    {
+        if (!Directory.Exists(profilesFolder))
+            throw new DirectoryNotFoundException($"FHIR profiles folder not found: {profilesFolder}");
+
+        _local = new DirectorySource(profilesFolder, new DirectorySourceSettings
+        {
+            IncludeSubDirectories = false,
+            Excludes = ["package.json"], // the NPM manifest is not a FHIR resource
+        });
+
+        _localDefinitions = _local.ListSummaries()
+            .Where(s => s.ResourceTypeName == nameof(StructureDefinition))
+            .Select(_local.LoadBySummary)
+            .OfType<StructureDefinition>()
+            .Where(sd => sd.Url is not null && sd.Type is not null)
+            .ToList();
+        _localProfileTypes = _localDefinitions.ToFrozenDictionary(sd => sd.Url!, sd => sd.Type!);
+
+        ProfileFor = _localDefinitions
+            .Where(sd => sd.Kind == StructureDefinition.StructureDefinitionKind.Resource
+                && sd.Derivation == StructureDefinition.TypeDerivationRule.Constraint
+                && ModelInfo.IsKnownResource(sd.Type!))
+            .GroupBy(sd => sd.Type!)
+            .ToFrozenDictionary(g => g.Key, g => g.OrderBy(sd => sd.Name, StringComparer.Ordinal).First().Url!);
+
+        _engine = new Lazy<Engine>(BuildEngine, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Resource type → canonical of the CLA profile that resources of that type are held to.</summary>
+    public IReadOnlyDictionary<string, string> ProfileFor { get; }
+
+    /// <summary>
+    /// Validates against the CLA profile for the resource's type (the R4 core definition when there is none)
+    /// and against every profile in meta.profile that the hub knows; a profile it does not know is reported as
+    /// information and not checked. Resources in a Bundle or contained are held to the same rules.
+    /// </summary>
+    public OperationOutcome Validate(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+
+        var engine = _engine.Value;
+        var declared = resource.Meta?.Profile.OfType<string>().ToList() ?? [];
+        var profile = declared.FirstOrDefault(p => _localProfileTypes.GetValueOrDefault(Unversioned(p)) == resource.TypeName)
+            ?? ProfileFor.GetValueOrDefault(resource.TypeName);
+        var outcome = engine.Validator.Validate(resource, profile); // null: the core definition of the type
+
+        for (var i = 0; i < declared.Count; i++)
+        {
+            if (Knows(engine.CoreProfiles, declared[i])) continue;
+            outcome.Issue.Add(new OperationOutcome.IssueComponent
+            {
+                Severity = OperationOutcome.IssueSeverity.Information,
+                Code = OperationOutcome.IssueType.NotSupported,
+                Diagnostics = $"Profile {declared[i]} is not known to this hub and was not checked",
+                Expression = [$"{resource.TypeName}.meta.profile[{i}]"],
+            });
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Pays the one-off cost (loading the specification, building snapshots, compiling the profiles) before a
+    /// request has to. Safe to call more than once and alongside <see cref="Validate"/>.
+    /// </summary>
+    public Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.Run(() =>
+    {
+        var validator = _engine.Value.Validator;
+        foreach (var type in ProfileFor.Keys.Append(nameof(Bundle)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ModelInfo.GetTypeForFhirType(type) is { } poco && Activator.CreateInstance(poco) is Resource empty)
+                validator.Validate(empty);
+        }
+    }, cancellationToken);
+
+    private Engine BuildEngine()
+    {
+        var zip = Path.Combine(AppContext.BaseDirectory, "specification.zip");
+        if (!File.Exists(zip))
+            throw new FileNotFoundException("specification.zip is missing next to the binary; reference Hl7.Fhir.Specification.Data.R4", zip);
+
+        var core = ZipSource.CreateValidationSource(zip);
+        var coreProfiles = core.ListSummaries()
+            .Where(s => s.ResourceTypeName == nameof(StructureDefinition))
+            .Select(s => s.GetConformanceCanonicalUrl())
+            .OfType<string>()
+            .ToFrozenSet();
+
+        // Our differentials get their snapshots here, once and on one thread: SnapshotGenerator is not thread-safe.
+        var generator = new SnapshotGenerator(new MultiResolver(_local, core), SnapshotGeneratorSettings.CreateDefault());
+        foreach (var sd in _localDefinitions.Where(sd => !sd.HasSnapshot))
+        {
+            generator.UpdateAsync(sd).GetAwaiter().GetResult();
+            var failures = generator.Outcome?.Issue
+                .Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)
+                .Select(i => i.Diagnostics ?? i.Details?.Text)
+                .ToList();
+            if (failures is { Count: > 0 })
+                throw new InvalidOperationException($"Cannot build the snapshot of {sd.Url}: {string.Join("; ", failures)}");
+        }
+
+        var resolver = new CachedResolver(new MultiResolver(new InMemoryResourceResolver(_localDefinitions), _local, core));
+        var terminology = LocalTerminologyService.CreateDefaultForCore(resolver);
+        var settings = new ValidationSettings
+        {
+            SelectValidationProfiles = (_, declared, input, _) => SelectProfiles(coreProfiles, declared, input),
+        };
+
+        // No IExternalReferenceResolver: references are never fetched, so validation never touches the network.
+        return new Engine(new Validator(resolver, terminology, referenceResolver: null, settings), coreProfiles);
+    }
+
+    // Called for every resource the validator meets (top level, Bundle entries, contained): keep the declared
+    // profiles we know, and add the CLA profile for the type unless one of ours for that type is declared.
+    private Canonical[] SelectProfiles(FrozenSet<string> coreProfiles, Canonical[] declared, PocoNode input)
+    {
+        var selected = declared.Where(c => Knows(coreProfiles, c.Original)).ToList();
+        if (input.Poco is Resource resource
+            && ProfileFor.TryGetValue(resource.TypeName, out var profile)
+            && !selected.Any(c => _localProfileTypes.GetValueOrDefault(Unversioned(c.Original)) == resource.TypeName))
+        {
+            selected.Add(new Canonical(profile));
+        }
+        return [.. selected];
+    }
+
+    private bool Knows(FrozenSet<string> coreProfiles, string canonical) =>
+        _localProfileTypes.ContainsKey(Unversioned(canonical)) || coreProfiles.Contains(Unversioned(canonical));
+
+    private static string Unversioned(string canonical) => canonical.Split('|')[0];
+
+    private sealed record Engine(Validator Validator, FrozenSet<string> CoreProfiles);
+}

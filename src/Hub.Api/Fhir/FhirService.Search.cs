@@ -1,0 +1,161 @@
+using Hl7.Fhir.Model;
+using Hub.Api.Audit;
+using Hub.Api.Auth;
+using Hub.Api.Search;
+using Hub.Api.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Hub.Api.Fhir;
+
+public sealed partial class FhirService
+{
+    public async System.Threading.Tasks.Task<FhirResult> SearchAsync(Caller caller, string type, List<(string Name, string Value)> query, string baseUrl, bool strict)
+    {
+        CheckType(type);
+        CheckScope(caller, type, 's');
+        if (type == "AuditEvent") return await SearchAuditEventsAsync(caller, query, baseUrl);
+        var p = new SearchQuery(parameters).Parse(Db, type, query, strict);
+
+        IQueryable<ResourceRow> rows = Db.Resources.AsNoTracking().Where(r => r.Type == type && !r.Deleted);
+        foreach (var c in p.Criteria) rows = rows.Where(c);
+        var compartment = InPatientCompartment(type);
+        if (compartment)
+        {
+            if (caller.IsAdmin) throw await RefuseAsync(caller, "search-type", null, type, null, FhirProblem.Forbidden("admin tokens never see patient data"));
+            rows = OnlyRelated(rows, caller);
+        }
+        var ordered = p.SortAscending ? rows.OrderBy(r => r.LastUpdated).ThenBy(r => r.Id) : rows.OrderByDescending(r => r.LastUpdated).ThenBy(r => r.Id);
+        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Id = Guid.NewGuid().ToString("N"), Meta = new Meta { LastUpdated = clock.GetUtcNow() } };
+        var queryString = string.Join('&', p.Used.Select(u => $"{u.Name}={Uri.EscapeDataString(u.Value)}"));
+
+        if (p.CountOnly || p.Count == 0)
+        {
+            bundle.Total = await rows.CountAsync();
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{baseUrl}/{type}?{queryString}" });
+            await AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, null, [type], Query: $"{type}?{queryString}"));
+            return new FhirResult { Resource = bundle };
+        }
+
+        var page = await (from r in ordered.Skip(p.Offset).Take(p.Count + 1)
+                          join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
+                          from f in fs.DefaultIfEmpty()
+                          select new Stored(r, f)).ToListAsync();
+        var more = page.Count > p.Count;
+        if (more) page.RemoveAt(page.Count - 1);
+        var visible = page.Where(s => DecideRead(caller, s) is null or { Permitted: true }).ToList();
+        var filtered = visible.Count < page.Count;
+        if (!filtered) bundle.Total = p.Offset == 0 && !more ? visible.Count : await rows.CountAsync();
+
+        foreach (var s in visible)
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(s.Row.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match } });
+        var included = await IncludesAsync(caller, p, visible);
+        foreach (var s in included)
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(s.Row.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Include } });
+        if (p.Ignored.Count > 0)
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                Resource = Outcomes.Issue(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotSupported, $"Ignored search parameters: {string.Join(", ", p.Ignored.Distinct())}"),
+                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Outcome },
+            });
+
+        var self = $"{baseUrl}/{type}?{queryString}";
+        bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = WithPaging(self, p.Count, p.Offset) });
+        if (more) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = WithPaging(self, p.Count, p.Offset + p.Count) });
+        if (p.Offset > 0) bundle.Link.Add(new Bundle.LinkComponent { Relation = "previous", Url = WithPaging(self, p.Count, Math.Max(0, p.Offset - p.Count)) });
+
+        var all = visible.Concat(included).ToList();
+        var byPatient = all.GroupBy(s => s.Row.PatientId).ToList();
+        if (byPatient.Count == 0)
+            await AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, null, [type], Query: $"{type}?{queryString}"));
+        else
+            await System.Threading.Tasks.Task.WhenAll(byPatient.Select(g =>
+                AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, g.Key, g.Select(s => Ref(s.Row)).ToList(), Query: $"{type}?{queryString}"))));
+        return new FhirResult { Resource = bundle };
+    }
+
+    static string WithPaging(string url, int count, int offset) =>
+        $"{url}{(url.EndsWith('?') ? "" : "&")}_count={count}&_offset={offset}".Replace("?&", "?");
+
+    /// <summary>
+    /// Narrows a search to the children the caller is related to, in the query itself, so paging and totals only ever
+    /// count what the caller may see. The access decision is still applied to every row afterwards.
+    /// </summary>
+    IQueryable<ResourceRow> OnlyRelated(IQueryable<ResourceRow> rows, Caller caller)
+    {
+        var facts = Db.PatientFacts;
+        switch (caller.OrgType)
+        {
+            case OrgTypes.La:
+                return rows.Where(r => facts.Any(f => f.PatientId == r.PatientId && f.ManagingLa == caller.Org));
+            case OrgTypes.Gp:
+                return rows.Where(r => facts.Any(f => f.PatientId == r.PatientId && f.RegisteredGp == caller.Org && !f.Sealed));
+            case OrgTypes.YoungPerson:
+                var nhs = caller.NhsNumber;
+                return rows.Where(r => facts.Any(f => f.PatientId == r.PatientId && f.NhsNumber == nhs && !f.Sealed));
+            case OrgTypes.Icb:
+            case OrgTypes.Provider when caller.Role == "cla-health-team":
+                var icb = caller.OrgType == OrgTypes.Icb ? caller.Org : organisations.ParentIcbOf(caller.Org);
+                var las = organisations.All.Where(o => o.Kind == "la" && o.ParentIcb == icb && icb != null).Select(o => o.Code).ToList();
+                return rows.Where(r => facts.Any(f => f.PatientId == r.PatientId && f.ManagingLa != null && las.Contains(f.ManagingLa) && !f.Sealed));
+            default:
+                return rows.Where(r => false);
+        }
+    }
+
+    async System.Threading.Tasks.Task<List<Stored>> IncludesAsync(Caller caller, ParsedSearch p, List<Stored> matches)
+    {
+        if (p.Includes.Count == 0 || matches.Count == 0) return [];
+        var ids = matches.Select(m => m.Row.Id).ToList();
+        var seen = matches.Select(m => Ref(m.Row)).ToHashSet();
+        var result = new List<Stored>();
+        foreach (var (sourceType, param, targetType) in p.Includes)
+        {
+            var targets = await Db.References.AsNoTracking()
+                .Where(x => x.Type == sourceType && ids.Contains(x.Id) && x.Param == param && (targetType == null || x.TargetType == targetType))
+                .Select(x => new { x.TargetType, x.TargetId }).Distinct().ToListAsync();
+            foreach (var t in targets)
+            {
+                if (!seen.Add($"{t.TargetType}/{t.TargetId}")) continue;
+                var s = await store.ReadAsync(t.TargetType, t.TargetId);
+                // An included resource the caller may not see is left out without a trace.
+                if (s is null || s.Row.Deleted || DecideRead(caller, s) is { Permitted: false }) continue;
+                if (s.Row.PatientId is null && s.Row.Type == "AuditEvent") continue;
+                result.Add(s);
+            }
+        }
+        return result;
+    }
+
+    async System.Threading.Tasks.Task<FhirResult> SearchAuditEventsAsync(Caller caller, List<(string Name, string Value)> query, string baseUrl)
+    {
+        if (!caller.IsAdmin) throw FhirProblem.Forbidden("Only admin clients read AuditEvents");
+        var (rows, count, offset) = AuditQueries.Filter(Db, query);
+        var page = await rows.Skip(offset).Take(count + 1).ToListAsync();
+        var more = page.Count > count;
+        if (more) page.RemoveAt(page.Count - 1);
+        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Id = Guid.NewGuid().ToString("N"), Total = await rows.CountAsync() };
+        foreach (var r in page)
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/AuditEvent/{r.Id}", Resource = FhirFormat.ParseJson(r.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match } });
+        var self = $"{baseUrl}/AuditEvent?{string.Join('&', query.Where(q => q.Name is not ("_count" or "_offset")).Select(q => $"{q.Name}={Uri.EscapeDataString(q.Value)}"))}";
+        bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = WithPaging(self, count, offset) });
+        if (more) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = WithPaging(self, count, offset + count) });
+        return new FhirResult { Resource = bundle };
+    }
+
+    /// <summary>Resources matching a conditional create/update query that this caller may see.</summary>
+    async System.Threading.Tasks.Task<List<Stored>> VisibleMatchesAsync(Caller caller, string type, string query)
+    {
+        var pairs = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query.TrimStart('?'))
+            .SelectMany(kv => kv.Value.Select(v => (kv.Key, v ?? ""))).ToList();
+        if (pairs.Count == 0) throw FhirProblem.Invalid($"Conditional query '{query}' has no criteria");
+        var p = new SearchQuery(parameters).Parse(Db, type, pairs, strict: true);
+        if (p.Criteria.Count == 0) throw FhirProblem.Invalid($"Conditional query '{query}' has no criteria");
+        IQueryable<ResourceRow> rows = Db.Resources.AsNoTracking().Where(r => r.Type == type && !r.Deleted);
+        foreach (var c in p.Criteria) rows = rows.Where(c);
+        var found = await (from r in rows.Take(10)
+                           join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
+                           from f in fs.DefaultIfEmpty()
+                           select new Stored(r, f)).ToListAsync();
+        return found.Where(s => DecideRead(caller, s) is null or { Permitted: true }).ToList();
+    }
+}

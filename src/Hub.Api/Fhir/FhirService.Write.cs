@@ -1,0 +1,186 @@
+using Hl7.Fhir.Model;
+using Hub.Api.Access;
+using Hub.Api.Audit;
+using Hub.Api.Auth;
+using Hub.Api.Search;
+using Hub.Api.Storage;
+using Hub.Consent.Decisions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Hub.Api.Fhir;
+
+public sealed partial class FhirService
+{
+    /// <summary>Resource types whose instances belong to one child: they must name the child, and only those related to it see them.</summary>
+    bool InPatientCompartment(string type) => type == "Patient" || parameters.Find(type, "patient") is not null;
+
+    /// <summary>create, with `If-None-Exist` making it conditional.</summary>
+    public Task<FhirResult> CreateAsync(Caller caller, Resource resource, string? ifNoneExist) =>
+        InTransactionAsync(() => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
+
+    /// <summary>update by id, with `If-Match` for optimistic locking.</summary>
+    public Task<FhirResult> UpdateAsync(Caller caller, string type, string id, Resource resource, string? ifMatch) =>
+        InTransactionAsync(() => StageUpdateAsync(caller, type, id, resource, ifMatch, $"{type}/{id}"));
+
+    /// <summary>conditional update: `PUT /Type?identifier=…`.</summary>
+    public Task<FhirResult> ConditionalUpdateAsync(Caller caller, string type, string query, Resource resource) =>
+        InTransactionAsync(() => StageConditionalUpdateAsync(caller, type, query, resource, type));
+
+    public Task<FhirResult> DeleteAsync(Caller caller, string type, string id) =>
+        InTransactionAsync(() => StageDeleteAsync(caller, type, id));
+
+    async Task<FhirResult> InTransactionAsync(Func<Task<FhirResult>> work)
+    {
+        await using var tx = await Db.Database.BeginTransactionAsync();
+        try
+        {
+            var result = await work();
+            await tx.CommitAsync();
+            return result;
+        }
+        finally { Db.ChangeTracker.Clear(); }
+    }
+
+    async Task SaveAsync(string? ifMatch)
+    {
+        try { await Db.SaveChangesAsync(); }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw ifMatch is not null
+                ? FhirProblem.Of(412, OperationOutcome.IssueType.Conflict, "The resource was changed by another request (If-Match no longer holds)")
+                : FhirProblem.Of(409, OperationOutcome.IssueType.Conflict, "The resource was changed by another request at the same time; retry");
+        }
+        catch (DbUpdateException)
+        {
+            throw FhirProblem.Of(409, OperationOutcome.IssueType.Conflict, "A resource with this id was created by another request at the same time");
+        }
+    }
+
+    async Task<FhirResult> StageCreateAsync(Caller caller, Resource resource, string? ifNoneExist, string location)
+    {
+        var type = resource.TypeName;
+        CheckScope(caller, type, 'c');
+        if (ifNoneExist is not null)
+        {
+            var matches = await VisibleMatchesAsync(caller, type, ifNoneExist);
+            if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"If-None-Exist '{ifNoneExist}' matches {matches.Count} resources", location);
+            if (matches.Count == 1) return Found(matches[0].Row.Json, matches[0].Row.Version, matches[0].Row.LastUpdated);
+        }
+        resource.Id = Guid.NewGuid().ToString();
+        return await StageWriteAsync(caller, resource, null, "POST", null, location);
+    }
+
+    async Task<FhirResult> StageUpdateAsync(Caller caller, string type, string id, Resource resource, string? ifMatch, string location)
+    {
+        CheckType(type);
+        CheckId(id);
+        if (resource.TypeName != type) throw FhirProblem.Invalid($"The body is a {resource.TypeName}, but the URL names {type}", "resourceType");
+        if (resource.Id is null) throw FhirProblem.Invalid("An update must carry the resource's id in the body", $"{type}.id");
+        if (resource.Id != id) throw FhirProblem.Invalid($"The body's id '{resource.Id}' differs from the URL's '{id}'", $"{type}.id");
+        CheckScope(caller, type, 'u');
+        var current = await store.ReadAsync(type, id);
+        if (current is not null && DecideRead(caller, current) is { Permitted: false } d)
+            throw ProblemFor(d, $"{type}/{id}");
+        if (ifMatch is not null)
+        {
+            var expected = ifMatch.Replace("W/", "").Trim('"', ' ');
+            if (current is null || current.Row.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) != expected)
+                throw FhirProblem.Of(412, OperationOutcome.IssueType.Conflict, $"If-Match {ifMatch} does not match the current version", location);
+        }
+        return await StageWriteAsync(caller, resource, current?.Row, current is null ? "POST" : "PUT", ifMatch, location);
+    }
+
+    async Task<FhirResult> StageConditionalUpdateAsync(Caller caller, string type, string query, Resource resource, string location)
+    {
+        CheckType(type);
+        if (resource.TypeName != type) throw FhirProblem.Invalid($"The body is a {resource.TypeName}, but the URL names {type}", "resourceType");
+        CheckScope(caller, type, 'u');
+        var matches = await VisibleMatchesAsync(caller, type, query);
+        if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"'{query}' matches {matches.Count} resources", location);
+        if (matches.Count == 0)
+        {
+            if (resource.Id is not null) CheckId(resource.Id, $"{type}.id");
+            if (resource.Id is not null && await store.ReadAsync(type, resource.Id) is not null)
+                throw FhirProblem.Of(409, OperationOutcome.IssueType.Conflict, $"{type}/{resource.Id} exists but does not match '{query}'", location);
+            resource.Id ??= Guid.NewGuid().ToString();
+            CheckScope(caller, type, 'c');
+            return await StageWriteAsync(caller, resource, null, "POST", null, location);
+        }
+        var match = matches[0];
+        if (resource.Id is not null && resource.Id != match.Row.Id)
+            throw FhirProblem.Invalid($"The body's id '{resource.Id}' differs from the matched {type}/{match.Row.Id}", $"{type}.id");
+        resource.Id = match.Row.Id;
+        return await StageWriteAsync(caller, resource, match.Row, "PUT", null, location);
+    }
+
+    /// <summary>Validates, checks the caller may write this child's record, stores the version and its audit.</summary>
+    async Task<FhirResult> StageWriteAsync(Caller caller, Resource resource, ResourceRow? current, string method, string? ifMatch, string location)
+    {
+        var type = resource.TypeName;
+        if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
+        var outcome = validator.Validate(resource);
+        if (outcome.Issue.Any(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal))
+            throw new FhirProblem(400, Locate(outcome, location));
+
+        var index = indexer.Extract(resource);
+        var patientId = ResourceStore.CompartmentOf(resource, index);
+        await CheckChildAsync(caller, resource, patientId, location);
+
+        var row = await store.StageWriteAsync(resource, current, method, index, patientId);
+        StageAudit(new AuditRecord(caller, current is null ? "create" : "update", AuditEvent.AuditEventOutcome.N0, patientId, [Ref(row)]));
+        await SaveAsync(ifMatch);
+        if (resource is Organization or Hl7.Fhir.Model.Endpoint) await organisations.RefreshAsync(Db);
+        return new FhirResult
+        {
+            Status = current is null ? 201 : 200,
+            Json = row.Json,
+            Location = $"{type}/{row.Id}/_history/{row.Version}",
+            VersionId = row.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            LastModified = row.LastUpdated,
+        };
+    }
+
+    /// <summary>A record about a child must name a child the caller is related to; a Patient written by an LA must be one it manages.</summary>
+    async Task CheckChildAsync(Caller caller, Resource resource, string? patientId, string location)
+    {
+        var type = resource.TypeName;
+        if (!InPatientCompartment(type)) return;
+        if (resource is Patient patient)
+        {
+            var managingLa = PatientFacts.OrganisationCode(patient.ManagingOrganization);
+            if (caller.OrgType == OrgTypes.La && managingLa != caller.Org)
+                throw FhirProblem.Forbidden($"An LA may only write the children it manages: managingOrganization must be Organization/{caller.Org}");
+            return;
+        }
+        if (patientId is null)
+            throw FhirProblem.Of(422, OperationOutcome.IssueType.Required, $"A {type} must reference the Patient it is about", location);
+        var facts = await store.FactsAsync(patientId);
+        var decision = relationships.Decide(caller, facts);
+        // Providers and GPs may record care for any child the hub knows; who sees it is decided on read.
+        var allowed = decision.Permitted || facts is not null && caller.OrgType is OrgTypes.Provider or OrgTypes.Gp;
+        if (!allowed)
+            throw FhirProblem.Of(422, OperationOutcome.IssueType.NotFound, $"Patient/{patientId} is not known", location);
+    }
+
+    async Task<FhirResult> StageDeleteAsync(Caller caller, string type, string id)
+    {
+        CheckType(type);
+        CheckScope(caller, type, 'd');
+        if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
+        var current = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
+        if (current is null) throw FhirProblem.NotFound($"{type}/{id}");
+        if (DecideRead(caller, current) is { Permitted: false } d) throw ProblemFor(d, $"{type}/{id}");
+        if (current.Row.Deleted) return new FhirResult { Status = 204 };
+        await store.StageDeleteAsync(current.Row);
+        StageAudit(new AuditRecord(caller, "delete", AuditEvent.AuditEventOutcome.N0, current.Row.PatientId, [$"{type}/{id}"]));
+        await SaveAsync(null);
+        return new FhirResult { Status = 204 };
+    }
+
+    static OperationOutcome Locate(OperationOutcome outcome, string location)
+    {
+        foreach (var issue in outcome.Issue.Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal))
+            if (!issue.Location.Any() && location.StartsWith("Bundle", StringComparison.Ordinal)) issue.Location = [location];
+        return outcome;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.RegularExpressions;
+using Hl7.Fhir.Model;
+using Hub.Api.Access;
+using Hub.Api.Audit;
+using Hub.Api.Auth;
+using Hub.Api.Conformance;
+using Hub.Api.ReferenceData;
+using Hub.Api.Search;
+using Hub.Api.Storage;
+using Hub.Consent.Decisions;
+
+namespace Hub.Api.Fhir;
+
+/// <summary>
+/// The FHIR interactions (read, vread, history, create, update, delete, search, transaction, batch) with access
+/// decisions and audit applied; the HTTP endpoints and the Bundle processor both call in here.
+/// </summary>
+public sealed partial class FhirService(
+    ResourceStore store,
+    SearchParameters parameters,
+    SearchIndexer indexer,
+    ProfileValidator validator,
+    Relationships relationships,
+    OrganisationDirectory organisations,
+    AuditWriter auditWriter,
+    TimeProvider clock)
+{
+    static readonly Regex IdPattern = new("^[A-Za-z0-9\\-\\.]{1,64}$", RegexOptions.Compiled);
+
+    HubDb Db => store.Db;
+
+    public static void CheckType(string type)
+    {
+        if (!ModelInfo.IsKnownResource(type)) throw FhirProblem.Of(404, OperationOutcome.IssueType.NotSupported, $"Resource type '{type}' is not supported");
+    }
+
+    public static void CheckId(string id, string location = "id")
+    {
+        if (!IdPattern.IsMatch(id)) throw FhirProblem.Invalid($"'{id}' is not a valid FHIR id", location);
+    }
+
+    static void CheckScope(Caller caller, string type, char interaction)
+    {
+        if (!Scopes.Allows(caller, type, interaction))
+            throw FhirProblem.Forbidden($"The token's scopes do not allow '{interaction}' on {type}");
+    }
+
+    /// <summary>Audits a read-side event; the request answers only once its AuditEvent is stored.</summary>
+    System.Threading.Tasks.Task AuditAsync(AuditRecord record) => auditWriter.WriteAsync(AuditEvents.ToRow(record, clock.GetUtcNow().UtcDateTime));
+
+    /// <summary>Audits a change inside the transaction that makes it.</summary>
+    void StageAudit(AuditRecord record) => Db.Audit.Add(AuditEvents.ToRow(record, clock.GetUtcNow().UtcDateTime));
+
+    /// <summary>Refuses a request: audits the refusal, then throws the problem the caller sees.</summary>
+    async System.Threading.Tasks.Task<FhirProblem> RefuseAsync(Caller caller, string action, string? patientId, string reference, Decision? decision, FhirProblem problem)
+    {
+        await AuditAsync(new AuditRecord(caller, action, AuditEvent.AuditEventOutcome.N4, patientId, [reference], decision?.Reason ?? problem.Message));
+        return problem;
+    }
+
+    /// <summary>Decides whether the caller may see a stored resource; not-found and not-allowed look the same to the caller.</summary>
+    Decision? DecideRead(Caller caller, Stored s)
+    {
+        if (s.Row.PatientId is null) return null;
+        return relationships.Decide(caller, s.Facts);
+    }
+
+    static FhirProblem ProblemFor(Decision d, string reference) => d.Verdict switch
+    {
+        Verdict.Deny => FhirProblem.Forbidden($"Access to {reference.Split('/')[0]} refused: {d.Reason}"),
+        _ => FhirProblem.NotFound(reference),
+    };
+
+    static string Ref(ResourceRow r) => $"{r.Type}/{r.Id}";
+
+    // ---------------------------------------------------------------- read, vread, history
+
+    public async System.Threading.Tasks.Task<FhirResult> ReadAsync(Caller caller, string type, string id)
+    {
+        CheckType(type);
+        CheckScope(caller, type, 'r');
+        if (type == "AuditEvent") return await ReadAuditEventAsync(caller, id);
+        var reference = $"{type}/{id}";
+        var s = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
+        if (s is null) throw await RefuseAsync(caller, "read", null, reference, null, FhirProblem.NotFound(reference));
+        if (DecideRead(caller, s) is { Permitted: false } d) throw await RefuseAsync(caller, "read", null, reference, d, ProblemFor(d, reference));
+        if (s.Row.Deleted)
+        {
+            await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N4, s.Row.PatientId, [reference], "deleted"));
+            throw FhirProblem.Of(410, OperationOutcome.IssueType.Deleted, $"{reference} has been deleted");
+        }
+        await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference]));
+        return Found(s.Row.Json, s.Row.Version, s.Row.LastUpdated);
+    }
+
+    static FhirResult Found(string json, int version, DateTime lastUpdated) =>
+        new() { Status = 200, Json = json, VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture), LastModified = lastUpdated };
+
+    public async System.Threading.Tasks.Task<FhirResult> VReadAsync(Caller caller, string type, string id, string vid)
+    {
+        CheckType(type);
+        CheckScope(caller, type, 'r');
+        var reference = $"{type}/{id}/_history/{vid}";
+        var s = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
+        if (s is null || type == "AuditEvent") throw await RefuseAsync(caller, "vread", null, reference, null, FhirProblem.NotFound(reference));
+        if (DecideRead(caller, s) is { Permitted: false } d) throw await RefuseAsync(caller, "vread", null, reference, d, ProblemFor(d, reference));
+        var v = int.TryParse(vid, out var n) ? await store.VersionAsync(type, id, n) : null;
+        if (v is null) throw await RefuseAsync(caller, "vread", s.Row.PatientId, reference, null, FhirProblem.NotFound(reference));
+        await AuditAsync(new AuditRecord(caller, "vread", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference]));
+        if (v.Deleted) throw FhirProblem.Of(410, OperationOutcome.IssueType.Deleted, $"{reference} is a deletion");
+        return Found(v.Json, v.Version, v.LastUpdated);
+    }
+
+    public async System.Threading.Tasks.Task<FhirResult> HistoryAsync(Caller caller, string type, string id, int count, int offset, string baseUrl)
+    {
+        CheckType(type);
+        CheckScope(caller, type, 'r');
+        var reference = $"{type}/{id}";
+        var s = IdPattern.IsMatch(id) && type != "AuditEvent" ? await store.ReadAsync(type, id) : null;
+        if (s is null) throw await RefuseAsync(caller, "history-instance", null, reference, null, FhirProblem.NotFound(reference));
+        if (DecideRead(caller, s) is { Permitted: false } d) throw await RefuseAsync(caller, "history-instance", null, reference, d, ProblemFor(d, reference));
+        count = Math.Clamp(count, 1, 100);
+        var versions = await store.HistoryAsync(type, id, count, offset);
+        var total = await store.HistoryCountAsync(type, id);
+        var bundle = new Bundle { Type = Bundle.BundleType.History, Total = total, Id = Guid.NewGuid().ToString("N") };
+        bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{baseUrl}/{reference}/_history?_count={count}&_offset={offset}" });
+        if (offset + count < total) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{baseUrl}/{reference}/_history?_count={count}&_offset={offset + count}" });
+        foreach (var v in versions)
+        {
+            var entry = new Bundle.EntryComponent
+            {
+                FullUrl = $"{baseUrl}/{reference}",
+                Request = new Bundle.RequestComponent { Method = Enum.Parse<Bundle.HTTPVerb>(v.Method), Url = v.Method == "POST" ? type : reference },
+                Response = new Bundle.ResponseComponent { Status = v.Method == "POST" ? "201" : v.Deleted ? "204" : "200", LastModified = v.LastUpdated, Etag = $"W/\"{v.Version}\"" },
+            };
+            if (!v.Deleted) entry.Resource = FhirFormat.ParseJson(v.Json);
+            bundle.Entry.Add(entry);
+        }
+        await AuditAsync(new AuditRecord(caller, "history-instance", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference]));
+        return new FhirResult { Resource = bundle };
+    }
+
+    async System.Threading.Tasks.Task<FhirResult> ReadAuditEventAsync(Caller caller, string id)
+    {
+        if (!caller.IsAdmin) throw FhirProblem.Forbidden("Only admin clients read AuditEvents");
+        var row = await AuditQueries.FindAsync(Db, id);
+        if (row is null) throw FhirProblem.NotFound($"AuditEvent/{id}");
+        return new FhirResult { Json = row.Json, VersionId = "1", LastModified = row.Recorded };
+    }
+}

@@ -1,0 +1,33 @@
+using Hl7.Fhir.Model;
+
+namespace Hub.Api.Fhir;
+
+/// <summary>Builds the OperationOutcomes every error answers with.</summary>
+public static class Outcomes
+{
+    public static OperationOutcome Error(OperationOutcome.IssueType code, string text, string? location = null) =>
+        Issue(OperationOutcome.IssueSeverity.Error, code, text, location);
+
+    public static OperationOutcome Issue(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string text, string? location = null)
+    {
+        var issue = new OperationOutcome.IssueComponent { Severity = severity, Code = code, Diagnostics = text, Details = new CodeableConcept { Text = text } };
+        if (location is not null) issue.Expression = [location];
+        return new OperationOutcome { Issue = [issue] };
+    }
+
+    public static OperationOutcome Information(string text) =>
+        Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, text);
+}
+
+/// <summary>Thrown where a request cannot go on; the FHIR layer turns it into an OperationOutcome with this status.</summary>
+public sealed class FhirProblem(int status, OperationOutcome outcome) : Exception(outcome.Issue.FirstOrDefault()?.Diagnostics)
+{
+    public int Status { get; } = status;
+    public OperationOutcome Outcome { get; } = outcome;
+
+    public static FhirProblem Of(int status, OperationOutcome.IssueType code, string text, string? location = null) =>
+        new(status, Outcomes.Error(code, text, location));
+    public static FhirProblem NotFound(string what) => Of(404, OperationOutcome.IssueType.NotFound, $"{what} is not known");
+    public static FhirProblem Forbidden(string why) => Of(403, OperationOutcome.IssueType.Forbidden, why);
+    public static FhirProblem Invalid(string text, string? location = null) => Of(400, OperationOutcome.IssueType.Invalid, text, location);
+}

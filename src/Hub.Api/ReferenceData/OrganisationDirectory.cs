@@ -1,0 +1,40 @@
+using Hl7.Fhir.Model;
+using Hub.Api.Fhir;
+using Hub.Api.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Hub.Api.ReferenceData;
+
+/// <summary>An organisation of the reference data: an LA, ICB, GP practice or provider.</summary>
+public sealed record Organisation(string Code, string Kind, string Name, string? ParentIcb, string? Endpoint);
+
+/// <summary>
+/// The reference organisations held in memory: every access decision asks "which ICB is this LA's?",
+/// and that must not cost a query. Refreshed from the store whenever reference data changes.
+/// </summary>
+public sealed class OrganisationDirectory
+{
+    public const string KindSystem = "https://fhir.carehub.org.uk/CodeSystem/organisation-kind";
+    volatile IReadOnlyDictionary<string, Organisation> byCode = new Dictionary<string, Organisation>();
+
+    public Organisation? Find(string? code) => code is not null && byCode.TryGetValue(code, out var o) ? o : null;
+    public string? ParentIcbOf(string? code) => Find(code)?.ParentIcb;
+    public IEnumerable<Organisation> All => byCode.Values;
+
+    public async System.Threading.Tasks.Task RefreshAsync(HubDb db)
+    {
+        var rows = await db.Resources.AsNoTracking().Where(r => r.Type == "Organization" && !r.Deleted).Select(r => r.Json).ToListAsync();
+        var endpoints = (await db.Resources.AsNoTracking().Where(r => r.Type == "Endpoint" && !r.Deleted).Select(r => r.Json).ToListAsync())
+            .Select(j => (Hl7.Fhir.Model.Endpoint)FhirFormat.ParseJson(j)).ToDictionary(e => e.Id!, e => e.Address);
+        var map = new Dictionary<string, Organisation>();
+        foreach (var json in rows)
+        {
+            var o = (Organization)FhirFormat.ParseJson(json);
+            var kind = o.Type.SelectMany(t => t.Coding).FirstOrDefault(c => c.System == KindSystem)?.Code ?? "provider";
+            var parent = PatientFacts.OrganisationCode(o.PartOf);
+            var endpoint = o.Endpoint.Select(e => e.Reference?.Split('/').Last()).OfType<string>().Where(endpoints.ContainsKey).Select(id => endpoints[id]).FirstOrDefault();
+            map[o.Id!] = new Organisation(o.Id!, kind, o.Name ?? o.Id!, parent, endpoint);
+        }
+        byCode = map;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text;
+using Hl7.Fhir.FhirPath;
+using Hl7.Fhir.Model;
+using Hub.Api.Storage;
+
+namespace Hub.Api.Search;
+
+/// <summary>The values of every search parameter of one resource, ready to be stored beside it.</summary>
+public sealed record IndexEntries(
+    List<(string Param, string? System, string Code)> Tokens,
+    List<(string Param, string TargetType, string TargetId)> References,
+    List<(string Param, DateTime Start, DateTime End)> Dates,
+    List<(string Param, string Value)> Strings);
+
+/// <summary>Extracts search values from a resource by evaluating each parameter's FhirPath expression.</summary>
+public sealed class SearchIndexer(SearchParameters parameters)
+{
+    public IndexEntries Extract(Resource resource)
+    {
+        var entries = new IndexEntries([], [], [], []);
+        var type = resource.TypeName;
+        foreach (var p in parameters.For(type))
+        {
+            IEnumerable<Base?> values;
+            try { values = resource.Select(p.Expression, new FhirEvaluationContext()); }
+            catch (Exception) { continue; } // an expression our model cannot evaluate indexes nothing rather than failing the write
+            foreach (var v in values) if (v is not null) Add(entries, p, v);
+        }
+        foreach (var tag in resource.Meta?.Tag ?? []) if (tag.Code is not null) entries.Tokens.Add(("_tag", tag.System, tag.Code));
+        foreach (var label in resource.Meta?.Security ?? []) if (label.Code is not null) entries.Tokens.Add(("_security", label.System, label.Code));
+        foreach (var profile in resource.Meta?.Profile ?? []) if (profile is not null) entries.Tokens.Add(("_profile", null, profile));
+        return entries;
+    }
+
+    static void Add(IndexEntries e, SearchParameterDef p, Base v)
+    {
+        switch (p.Type)
+        {
+            case SearchParamType.Token:
+            case SearchParamType.Uri:
+                foreach (var (system, code) in Tokens(v)) e.Tokens.Add((p.Code, system, code));
+                break;
+            case SearchParamType.Reference:
+                if (v is ResourceReference { Reference: { } r } && Split(r) is { } target) e.References.Add((p.Code, target.Type, target.Id));
+                else if (v is Canonical { Value: { } c }) e.Tokens.Add((p.Code, null, c));
+                break;
+            case SearchParamType.Date:
+                if (Dates.Range(v) is { } range) e.Dates.Add((p.Code, range.Start, range.End));
+                break;
+            case SearchParamType.String:
+                foreach (var s in Strings(v)) e.Strings.Add((p.Code, Normalise(s)));
+                break;
+        }
+    }
+
+    static IEnumerable<(string? System, string Code)> Tokens(Base v)
+    {
+        switch (v)
+        {
+            case Identifier { Value: { } value } id: yield return (id.System, value); break;
+            case CodeableConcept cc:
+                foreach (var c in cc.Coding) if (c.Code is not null) yield return (c.System, c.Code);
+                break;
+            case Coding { Code: { } code } coding: yield return (coding.System, code); break;
+            case ContactPoint { Value: { } cp }: yield return (null, cp); break;
+            case FhirBoolean { Value: { } b }: yield return (null, b ? "true" : "false"); break;
+            case PrimitiveType { JsonValue: { } o }: yield return (null, Convert.ToString(o, CultureInfo.InvariantCulture)!); break;
+        }
+    }
+
+    static IEnumerable<string> Strings(Base v)
+    {
+        switch (v)
+        {
+            case HumanName n:
+                if (n.Family is not null) yield return n.Family;
+                foreach (var g in n.Given) if (g is not null) yield return g;
+                if (n.Text is not null) yield return n.Text;
+                break;
+            case Address a:
+                foreach (var l in a.Line) if (l is not null) yield return l;
+                if (a.City is not null) yield return a.City;
+                if (a.PostalCode is not null) yield return a.PostalCode;
+                break;
+            case PrimitiveType { JsonValue: { } o }: yield return Convert.ToString(o, CultureInfo.InvariantCulture)!; break;
+        }
+    }
+
+    /// <summary>"Patient/123" or "https://base/fhir/Patient/123/_history/2" → (Patient, 123); contained and conditional references → null.</summary>
+    public static (string Type, string Id)? Split(string reference)
+    {
+        if (reference.StartsWith('#') || reference.Contains('?') || reference.StartsWith("urn:", StringComparison.Ordinal)) return null;
+        var parts = reference.Split('/');
+        var h = Array.IndexOf(parts, "_history");
+        if (h >= 0) parts = parts[..h];
+        if (parts.Length < 2) return null;
+        var type = parts[^2];
+        if (!Hl7.Fhir.Model.ModelInfo.IsKnownResource(type)) return null;
+        return (type, parts[^1]);
+    }
+
+    /// <summary>Lower case with accents removed, so "Zoë" is found by "zoe".</summary>
+    public static string Normalise(string s)
+    {
+        var d = s.Trim().Normalize(NormalizationForm.FormD);
+        var b = new StringBuilder(d.Length);
+        foreach (var ch in d) if (CharUnicodeInfo.GetUnicodeCategory(ch) != UnicodeCategory.NonSpacingMark) b.Append(char.ToLowerInvariant(ch));
+        return b.ToString();
+    }
+}

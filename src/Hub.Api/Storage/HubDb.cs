@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Hub.Api.Storage;
+
+/// <summary>One model for both providers; each provider has its own subclass so each keeps its own migrations.</summary>
+public abstract class HubDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<ResourceRow> Resources => Set<ResourceRow>();
+    public DbSet<ResourceVersionRow> Versions => Set<ResourceVersionRow>();
+    public DbSet<TokenIndexRow> Tokens => Set<TokenIndexRow>();
+    public DbSet<ReferenceIndexRow> References => Set<ReferenceIndexRow>();
+    public DbSet<DateIndexRow> Dates => Set<DateIndexRow>();
+    public DbSet<StringIndexRow> Strings => Set<StringIndexRow>();
+    public DbSet<PatientFactsRow> PatientFacts => Set<PatientFactsRow>();
+    public DbSet<AuditRow> Audit => Set<AuditRow>();
+    public DbSet<PostcodeIcbRow> PostcodeIcbs => Set<PostcodeIcbRow>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<ResourceRow>(e =>
+        {
+            e.ToTable("resources");
+            e.HasKey(r => new { r.Type, r.Id });
+            e.Property(r => r.Type).HasMaxLength(64);
+            e.Property(r => r.Id).HasMaxLength(64);
+            e.Property(r => r.PatientId).HasMaxLength(64);
+            e.Property(r => r.Version).IsConcurrencyToken();
+            e.HasIndex(r => r.PatientId);
+            e.HasIndex(r => new { r.Type, r.LastUpdated });
+        });
+        b.Entity<ResourceVersionRow>(e =>
+        {
+            e.ToTable("resource_versions");
+            e.HasKey(r => new { r.Type, r.Id, r.Version });
+            e.Property(r => r.Type).HasMaxLength(64);
+            e.Property(r => r.Id).HasMaxLength(64);
+            e.Property(r => r.Method).HasMaxLength(8);
+        });
+        b.Entity<TokenIndexRow>(e =>
+        {
+            e.ToTable("search_tokens");
+            e.HasKey(r => r.Key);
+            e.HasIndex(r => new { r.Type, r.Param, r.Code, r.System });
+            e.HasIndex(r => new { r.Type, r.Id });
+        });
+        b.Entity<ReferenceIndexRow>(e =>
+        {
+            e.ToTable("search_references");
+            e.HasKey(r => r.Key);
+            e.HasIndex(r => new { r.Type, r.Param, r.TargetId, r.TargetType });
+            e.HasIndex(r => new { r.Type, r.Id });
+        });
+        b.Entity<DateIndexRow>(e =>
+        {
+            e.ToTable("search_dates");
+            e.HasKey(r => r.Key);
+            e.HasIndex(r => new { r.Type, r.Param, r.Start });
+            e.HasIndex(r => new { r.Type, r.Id });
+        });
+        b.Entity<StringIndexRow>(e =>
+        {
+            e.ToTable("search_strings");
+            e.HasKey(r => r.Key);
+            e.HasIndex(r => new { r.Type, r.Param, r.Value });
+            e.HasIndex(r => new { r.Type, r.Id });
+        });
+        b.Entity<PatientFactsRow>(e =>
+        {
+            e.ToTable("patient_facts");
+            e.HasKey(r => r.PatientId);
+            e.HasIndex(r => r.NhsNumber);
+            e.HasIndex(r => r.ManagingLa);
+        });
+        b.Entity<AuditRow>(e =>
+        {
+            e.ToTable("audit_events");
+            e.HasKey(r => r.Key);
+            e.HasIndex(r => r.Id).IsUnique();
+            e.HasIndex(r => new { r.PatientId, r.Recorded });
+            e.HasIndex(r => new { r.AgentOrg, r.Recorded });
+            e.HasIndex(r => r.Recorded);
+        });
+        b.Entity<PostcodeIcbRow>(e =>
+        {
+            e.ToTable("postcode_icb");
+            e.HasKey(r => r.Prefix);
+            e.Property(r => r.Prefix).HasMaxLength(16);
+        });
+    }
+}
+
+public sealed class SqliteHubDb(DbContextOptions<SqliteHubDb> options) : HubDb(options);
+
+public sealed class PostgresHubDb(DbContextOptions<PostgresHubDb> options) : HubDb(options);

@@ -1,0 +1,26 @@
+using Hl7.Fhir.Model;
+
+namespace Hub.Api.Storage;
+
+/// <summary>Reads the access-relevant facts off a Patient resource.</summary>
+public static class PatientFacts
+{
+    public const string NhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+    public const string OdsSystem = "https://fhir.nhs.uk/Id/ods-organization-code";
+    public const string LaNumberSystem = "https://fhir.carehub.org.uk/Id/dfe-la-number";
+    public const string LaChildIdSystemPrefix = "https://fhir.carehub.org.uk/Id/la-child-id/";
+
+    public static (string? NhsNumber, string? ManagingLa, string? RegisteredGp, DateOnly? BirthDate) From(Patient p) =>
+        (p.Identifier.FirstOrDefault(i => i.System == NhsNumberSystem)?.Value,
+         OrganisationCode(p.ManagingOrganization),
+         p.GeneralPractitioner.Select(OrganisationCode).FirstOrDefault(c => c is not null),
+         DateOnly.TryParse(p.BirthDate, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null);
+
+    /// <summary>Our Organizations have their ODS code or LA number as id; a logical reference by identifier works too.</summary>
+    public static string? OrganisationCode(ResourceReference? r)
+    {
+        if (r is null) return null;
+        if (r.Reference is { } s && s.StartsWith("Organization/", StringComparison.Ordinal)) return s["Organization/".Length..];
+        return r.Identifier?.Value;
+    }
+}

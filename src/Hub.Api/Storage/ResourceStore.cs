@@ -1,0 +1,118 @@
+using Hl7.Fhir.Model;
+using Hub.Api.Fhir;
+using Hub.Api.Search;
+using Microsoft.EntityFrameworkCore;
+
+namespace Hub.Api.Storage;
+
+/// <summary>A stored resource with the facts about its patient, read in one query.</summary>
+public sealed record Stored(ResourceRow Row, PatientFactsRow? Facts);
+
+/// <summary>
+/// Keeps resources as FHIR JSON with full history and their search index. It stages writes on the
+/// caller's DbContext; the caller commits them, with the audit, in one transaction.
+/// </summary>
+public sealed class ResourceStore(HubDb db, TimeProvider clock)
+{
+    public HubDb Db => db;
+
+    static readonly Func<HubDb, string, string, IAsyncEnumerable<Stored>> ReadQuery =
+        EF.CompileAsyncQuery((HubDb d, string type, string id) =>
+            from r in d.Resources.AsNoTracking()
+            where r.Type == type && r.Id == id
+            join f in d.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into facts
+            from f in facts.DefaultIfEmpty()
+            select new Stored(r, f));
+
+    public async Task<Stored?> ReadAsync(string type, string id)
+    {
+        await foreach (var s in ReadQuery(db, type, id)) return s;
+        return null;
+    }
+
+    public Task<PatientFactsRow?> FactsAsync(string patientId) =>
+        db.PatientFacts.AsNoTracking().FirstOrDefaultAsync(f => f.PatientId == patientId);
+
+    public Task<ResourceVersionRow?> VersionAsync(string type, string id, int version) =>
+        db.Versions.AsNoTracking().FirstOrDefaultAsync(v => v.Type == type && v.Id == id && v.Version == version);
+
+    public Task<List<ResourceVersionRow>> HistoryAsync(string type, string id, int count, int offset) =>
+        db.Versions.AsNoTracking().Where(v => v.Type == type && v.Id == id)
+            .OrderByDescending(v => v.Version).Skip(offset).Take(count).ToListAsync();
+
+    public Task<int> HistoryCountAsync(string type, string id) =>
+        db.Versions.CountAsync(v => v.Type == type && v.Id == id);
+
+    /// <summary>The Patient a resource belongs to, from its indexed `patient`/`subject` references.</summary>
+    public static string? CompartmentOf(Resource resource, IndexEntries index) =>
+        resource is Patient ? resource.Id
+        : index.References.FirstOrDefault(r => r.TargetType == "Patient" && r.Param is "patient" or "subject" or "beneficiary").TargetId;
+
+    /// <summary>Stages a new resource (version 1) or a new version of an existing one; nothing is saved here.</summary>
+    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        now = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc); // both providers keep milliseconds
+        var version = (current?.Version ?? 0) + 1;
+        resource.Meta ??= new Meta();
+        resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        resource.Meta.LastUpdated = new DateTimeOffset(now);
+        var json = FhirFormat.SerializeToString(resource);
+        var type = resource.TypeName;
+        var id = resource.Id ?? throw new ArgumentException("A resource must have its id before it is stored", nameof(resource));
+
+        ResourceRow row;
+        if (current is null)
+        {
+            row = new ResourceRow { Type = type, Id = id, Version = version, LastUpdated = now, PatientId = patientId, Json = json };
+            db.Resources.Add(row);
+        }
+        else
+        {
+            row = current;
+            db.Resources.Attach(row); // tracked with its original version, which is the concurrency token
+            row.Version = version; row.LastUpdated = now; row.PatientId = patientId; row.Json = json; row.Deleted = false;
+            await DeleteIndexAsync(type, id);
+        }
+        db.Versions.Add(new ResourceVersionRow { Type = type, Id = id, Version = version, LastUpdated = now, Method = method, Json = json });
+        AddIndex(type, id, index);
+        if (resource is Patient p) await StageFactsAsync(p);
+        return row;
+    }
+
+    public async Task StageDeleteAsync(ResourceRow current)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        db.Resources.Attach(current);
+        current.Version += 1; current.LastUpdated = now; current.Deleted = true;
+        db.Versions.Add(new ResourceVersionRow { Type = current.Type, Id = current.Id, Version = current.Version, LastUpdated = now, Deleted = true, Method = "DELETE", Json = current.Json });
+        await DeleteIndexAsync(current.Type, current.Id);
+    }
+
+    async Task DeleteIndexAsync(string type, string id)
+    {
+        await db.Tokens.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
+        await db.References.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
+        await db.Dates.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
+        await db.Strings.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
+    }
+
+    void AddIndex(string type, string id, IndexEntries index)
+    {
+        foreach (var t in index.Tokens.Distinct()) db.Tokens.Add(new TokenIndexRow { Type = type, Id = id, Param = t.Param, System = t.System, Code = t.Code });
+        foreach (var r in index.References.Distinct()) db.References.Add(new ReferenceIndexRow { Type = type, Id = id, Param = r.Param, TargetType = r.TargetType, TargetId = r.TargetId });
+        foreach (var d in index.Dates.Distinct()) db.Dates.Add(new DateIndexRow { Type = type, Id = id, Param = d.Param, Start = d.Start, End = d.End });
+        foreach (var s in index.Strings.Distinct()) db.Strings.Add(new StringIndexRow { Type = type, Id = id, Param = s.Param, Value = s.Value });
+    }
+
+    async Task StageFactsAsync(Patient p)
+    {
+        var facts = await db.PatientFacts.FirstOrDefaultAsync(f => f.PatientId == p.Id);
+        if (facts is null) db.PatientFacts.Add(facts = new PatientFactsRow { PatientId = p.Id! });
+        var derived = PatientFacts.From(p);
+        facts.NhsNumber = derived.NhsNumber;
+        facts.ManagingLa = derived.ManagingLa;
+        facts.RegisteredGp = derived.RegisteredGp;
+        facts.BirthDate = derived.BirthDate;
+    }
+}

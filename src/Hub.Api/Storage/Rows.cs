@@ -1,0 +1,111 @@
+namespace Hub.Api.Storage;
+
+/// <summary>The current version of a resource, as FHIR JSON with its meta filled in.</summary>
+public sealed class ResourceRow
+{
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public int Version { get; set; }
+    public DateTime LastUpdated { get; set; }
+    public bool Deleted { get; set; }
+    /// <summary>The Patient whose compartment holds this resource (its own id for a Patient); null for reference data.</summary>
+    public string? PatientId { get; set; }
+    public required string Json { get; set; }
+}
+
+/// <summary>Every version ever written, the current one included: vread and history read from here.</summary>
+public sealed class ResourceVersionRow
+{
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public int Version { get; set; }
+    public DateTime LastUpdated { get; set; }
+    public bool Deleted { get; set; }
+    /// <summary>POST, PUT or DELETE: how this version came to be.</summary>
+    public required string Method { get; set; }
+    public required string Json { get; set; }
+}
+
+/// <summary>A token search value (identifier, code, status, _tag …).</summary>
+public sealed class TokenIndexRow
+{
+    public long Key { get; set; }
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public required string Param { get; set; }
+    public string? System { get; set; }
+    public required string Code { get; set; }
+}
+
+/// <summary>A reference search value, split into target type and id.</summary>
+public sealed class ReferenceIndexRow
+{
+    public long Key { get; set; }
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public required string Param { get; set; }
+    public required string TargetType { get; set; }
+    public required string TargetId { get; set; }
+}
+
+/// <summary>A date search value as the instant range it covers.</summary>
+public sealed class DateIndexRow
+{
+    public long Key { get; set; }
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public required string Param { get; set; }
+    public DateTime Start { get; set; }
+    public DateTime End { get; set; }
+}
+
+/// <summary>A string search value, lower-cased and stripped of accents for prefix matching.</summary>
+public sealed class StringIndexRow
+{
+    public long Key { get; set; }
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public required string Param { get; set; }
+    public required string Value { get; set; }
+}
+
+/// <summary>
+/// What the access decision needs to know about a child, kept beside the Patient and written in the same
+/// transaction, so a read needs one query to know both the resource and who may see it.
+/// </summary>
+public sealed class PatientFactsRow
+{
+    public required string PatientId { get; set; }
+    public string? NhsNumber { get; set; }
+    /// <summary>DfE LA number of the LA that looks after the child (Patient.managingOrganization).</summary>
+    public string? ManagingLa { get; set; }
+    /// <summary>ODS code of the GP practice the child is registered with (Patient.generalPractitioner).</summary>
+    public string? RegisteredGp { get; set; }
+    public DateOnly? BirthDate { get; set; }
+    /// <summary>An adoption record: never served again except to the LA that owns it.</summary>
+    public bool Sealed { get; set; }
+}
+
+/// <summary>An AuditEvent; kept apart from other resources because it is append-only and written on every read.</summary>
+public sealed class AuditRow
+{
+    public long Key { get; set; }
+    public required string Id { get; set; }
+    public DateTime Recorded { get; set; }
+    public required string AgentOrg { get; set; }
+    public required string AgentType { get; set; }
+    public string? Purpose { get; set; }
+    /// <summary>The FHIR interaction or operation (read, search-type, create, $summary …).</summary>
+    public required string Action { get; set; }
+    /// <summary>AuditEvent.outcome: 0 success, 4 minor failure (refused), 8 serious failure.</summary>
+    public required string Outcome { get; set; }
+    public string? PatientId { get; set; }
+    public required string Json { get; set; }
+}
+
+/// <summary>A postcode area, district or sector and the ICB it lies in (reference data, postcode-icb.csv).</summary>
+public sealed class PostcodeIcbRow
+{
+    public required string Prefix { get; set; }
+    public required string Icb { get; set; }
+}

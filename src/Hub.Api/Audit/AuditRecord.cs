@@ -65,7 +65,7 @@ public static class AuditEvents
         return new AuditRow
         {
             Id = id, Recorded = now, AgentOrg = a.Caller.Org, AgentType = a.Caller.OrgType, Purpose = a.Caller.Purpose,
-            Action = a.Action, Outcome = ((int)a.Outcome).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Action = a.Action, Outcome = Hl7.Fhir.Utility.EnumUtility.GetLiteral(a.Outcome) ?? "0",
             PatientId = a.PatientId, Json = FhirFormat.SerializeToString(ev),
         };
     }

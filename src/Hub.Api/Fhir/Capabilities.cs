@@ -37,8 +37,9 @@ public sealed class Capabilities(SearchParameters parameters, ProfileValidator v
                 new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch },
             ],
         };
-        rest.Security.AddExtension("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-            new Extension { Url = "token", Value = new FhirUri(baseUrl[..^"/fhir".Length] + "/auth/token") });
+        var oauth = new Extension { Url = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris" };
+        oauth.Extension.Add(new Extension("token", new FhirUri(baseUrl[..^"/fhir".Length] + "/auth/token")));
+        rest.Security.Extension.Add(oauth);
         foreach (var type in parameters.Types.Append("AuditEvent").Distinct().OrderBy(t => t, StringComparer.Ordinal))
         {
             var r = new CapabilityStatement.ResourceComponent

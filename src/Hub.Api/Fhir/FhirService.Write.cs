@@ -1,6 +1,7 @@
 using Hl7.Fhir.Model;
 using Hub.Api.Access;
 using Hub.Api.Audit;
+using Hub.Api.Conformance;
 using Hub.Api.Auth;
 using Hub.Api.Search;
 using Hub.Api.Storage;
@@ -119,8 +120,12 @@ public sealed partial class FhirService
         var type = resource.TypeName;
         if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
         var outcome = validator.Validate(resource);
-        if (outcome.Issue.Any(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal))
-            throw new FhirProblem(400, Locate(outcome, location));
+        if (ValidationIssues.HasErrors(outcome))
+        {
+            // Only the problems: information and warnings would bury the reason for the refusal.
+            outcome.Issue.RemoveAll(i => i.Severity is not (OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal));
+            throw new FhirProblem(400, Locate(ValidationIssues.Clarify(outcome), location));
+        }
 
         var index = indexer.Extract(resource);
         var patientId = ResourceStore.CompartmentOf(resource, index);

@@ -32,6 +32,9 @@ public static class HubApp
 
     public static string ProfilesFolder => Path.Combine(AppContext.BaseDirectory, "fhir-profiles");
 
+    // The validator loads the whole specification once (seconds): hubs sharing a process (the tests) share it.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ProfileValidator> Validators = new();
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var demo = args.Contains("--demo");
@@ -77,7 +80,7 @@ public static class HubApp
 
         services.AddSingleton(_ => SearchParameters.Load(ProfilesFolder));
         services.AddSingleton<SearchIndexer>();
-        services.AddSingleton(_ => new ProfileValidator(ProfilesFolder));
+        services.AddSingleton(_ => Validators.GetOrAdd(ProfilesFolder, f => new ProfileValidator(f)));
         services.AddSingleton<OrganisationDirectory>();
         services.AddSingleton<Relationships>();
         services.AddSingleton<Capabilities>();

@@ -16,6 +16,18 @@ public sealed record IndexEntries(
 /// <summary>Extracts search values from a resource by evaluating each parameter's FhirPath expression.</summary>
 public sealed class SearchIndexer(SearchParameters parameters)
 {
+    // Core expressions such as `subject.where(resolve() is Patient)` only need the target's type, which the reference
+    // itself names: resolve() answers with an empty resource of that type, and nothing is ever fetched.
+    static readonly FhirEvaluationContext Context = new() { ElementResolver = ResolveByTypeOnly };
+
+    static PocoNode? ResolveByTypeOnly(string reference)
+    {
+        if (Split(reference) is not { } target || ModelInfo.GetTypeForFhirType(target.Type) is not { } type) return null;
+        var empty = (Resource)Activator.CreateInstance(type)!;
+        empty.Id = target.Id;
+        return empty.ToPocoNode(ModelInfo.ModelInspector, null);
+    }
+
     public IndexEntries Extract(Resource resource)
     {
         var entries = new IndexEntries([], [], [], []);
@@ -23,7 +35,7 @@ public sealed class SearchIndexer(SearchParameters parameters)
         foreach (var p in parameters.For(type))
         {
             IEnumerable<Base?> values;
-            try { values = resource.Select(p.Expression, new FhirEvaluationContext()); }
+            try { values = resource.Select(p.Expression, Context); }
             catch (Exception) { continue; } // an expression our model cannot evaluate indexes nothing rather than failing the write
             foreach (var v in values) if (v is not null) Add(entries, p, v);
         }

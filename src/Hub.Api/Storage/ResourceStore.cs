@@ -16,19 +16,13 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
 {
     public HubDb Db => db;
 
-    static readonly Func<HubDb, string, string, IAsyncEnumerable<Stored>> ReadQuery =
-        EF.CompileAsyncQuery((HubDb d, string type, string id) =>
-            from r in d.Resources.AsNoTracking()
-            where r.Type == type && r.Id == id
-            join f in d.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into facts
-            from f in facts.DefaultIfEmpty()
-            select new Stored(r, f));
-
-    public async Task<Stored?> ReadAsync(string type, string id)
-    {
-        await foreach (var s in ReadQuery(db, type, id)) return s;
-        return null;
-    }
+    // Not an EF compiled query: those are bound to one model, and each provider has its own.
+    public Task<Stored?> ReadAsync(string type, string id) =>
+        (from r in db.Resources.AsNoTracking()
+         where r.Type == type && r.Id == id
+         join f in db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into facts
+         from f in facts.DefaultIfEmpty()
+         select new Stored(r, f)).FirstOrDefaultAsync();
 
     public Task<PatientFactsRow?> FactsAsync(string patientId) =>
         db.PatientFacts.AsNoTracking().FirstOrDefaultAsync(f => f.PatientId == patientId);

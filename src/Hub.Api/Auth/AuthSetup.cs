@@ -36,9 +36,11 @@ public static class AuthSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<HubSigningKey, IOptions<AuthOptions>>((o, key, auth) =>
+            .Configure<HubSigningKey, IOptions<AuthOptions>, TimeProvider>((o, key, auth, time) =>
             {
                 o.MapInboundClaims = false;
+                o.TokenHandlers.Clear();
+                o.TokenHandlers.Add(new ValidatedTokenCache(time) { MapInboundClaims = false });
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = auth.Value.Issuer,

@@ -24,13 +24,19 @@ public static class DemoLoader
         {
             var token = tokens.Issue(la, OrgTypes.La, "social-worker", "direct-care", null, "system/*.cruds", "demo");
             var response = (Bundle)await PostAsync(http, token, DemoChildren.LaTransaction(la), ct);
-            examplePatient ??= response.Entry.Select(e => e.Response?.Location).FirstOrDefault(l => l?.StartsWith("Patient/", StringComparison.Ordinal) == true)?.Split('/')[1];
+            examplePatient ??= response.Entry.Select(PatientIdOf).FirstOrDefault(id => id is not null);
         }
         var amelia = DemoChildren.All[0];
         var team = tokens.Issue("RH5", OrgTypes.Provider, "cla-health-team", "direct-care", null, "system/*.cruds", "demo");
         await PostAsync(http, team, DemoChildren.HealthTeamTransaction("RH5", amelia), ct);
         return new DemoLoaded(DemoChildren.All.Count, examplePatient ?? "unknown", DemoChildren.All[0].La);
     }
+
+    // A conditional create that found the child already there (a second --demo start) answers 200 with no Location.
+    static string? PatientIdOf(Bundle.EntryComponent e) =>
+        e.Response?.Location is { } l && l.StartsWith("Patient/", StringComparison.Ordinal) ? l.Split('/')[1]
+        : e.Resource is Patient p ? p.Id
+        : null;
 
     static async Task<Resource> PostAsync(HttpClient http, string token, Bundle bundle, CancellationToken ct)
     {

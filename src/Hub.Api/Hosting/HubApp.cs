@@ -60,6 +60,9 @@ public static class HubApp
         var services = builder.Services;
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+        // ASP.NET Core's hosting diagnostics log each request's URL, whose query carries NHS numbers, names and dates of
+        // birth: held at Warning whatever the configured level, so no setting can make the logs carry patient data.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
         services.Configure<FhirOptions>(config.GetSection("Hub:Fhir"));
         services.Configure<DatabaseOptions>(config.GetSection("Hub:Database"));
@@ -72,9 +75,12 @@ public static class HubApp
         var provider = config.GetSection("Hub:Database").Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
         var connectionString = config.GetConnectionString("Hub") is { Length: > 0 } cs ? cs : DefaultConnectionString;
         if (provider == DatabaseProvider.Postgres)
+        {
+            connectionString = WithPreparedStatements(connectionString);
             services.AddPooledDbContextFactory<PostgresHubDb>(o => o.UseNpgsql(connectionString));
+        }
         else
-            services.AddPooledDbContextFactory<SqliteHubDb>(o => o.UseSqlite(connectionString));
+            services.AddPooledDbContextFactory<SqliteHubDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas()));
         services.AddSingleton(sp => new HubDbFactory(provider, sp));
         services.AddScoped<HubDb>(sp => sp.GetRequiredService<HubDbFactory>().Create());
 
@@ -101,18 +107,29 @@ public static class HubApp
             Description = "Tokens, jobs and health. The FHIR REST API is described by its CapabilityStatement at [/fhir/metadata](/fhir/metadata).",
         }));
 
+        // Traces and metrics go to an OTLP collector when one is configured; off by default, and then nothing listens,
+        // so an unobserved hub pays nothing for them.
         var telemetry = config.GetSection("Hub:Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
-        var otel = services.AddOpenTelemetry().ConfigureResource(r => r.AddService("carehub"))
-            .WithTracing(t =>
-            {
-                t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/healthz")).AddHttpClientInstrumentation();
-                if (telemetry.OtlpEndpoint is { Length: > 0 } e) t.AddOtlpExporter(o => o.Endpoint = new Uri(e));
-            })
-            .WithMetrics(m =>
-            {
-                m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddMeter("CareHub");
-                if (telemetry.OtlpEndpoint is { Length: > 0 } e) m.AddOtlpExporter(o => o.Endpoint = new Uri(e));
-            });
+        if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
+            services.AddOpenTelemetry().ConfigureResource(r => r.AddService("carehub"))
+                .WithTracing(t => t
+                    .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/healthz"))
+                    .AddHttpClientInstrumentation()
+                    .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)))
+                .WithMetrics(m => m
+                    .AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddMeter("CareHub")
+                    .AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)));
+    }
+
+    /// <summary>
+    /// Npgsql prepares the hub's few hot statements once per connection unless told otherwise: PostgreSQL then skips
+    /// parsing and planning them on every request.
+    /// </summary>
+    static string WithPreparedStatements(string connectionString)
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
+        return b.ConnectionString;
     }
 
     static void UsePipeline(WebApplication app)

@@ -16,13 +16,20 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
 {
     public HubDb Db => db;
 
-    // Not an EF compiled query: those are bound to one model, and each provider has its own.
+    // Compiled once per provider: a compiled query is bound to one model, and each provider has its own.
+    static Func<HubDb, string, string, Task<Stored?>> CompileRead() =>
+        EF.CompileAsyncQuery((HubDb d, string type, string id) =>
+            (from r in d.Resources.AsNoTracking()
+             where r.Type == type && r.Id == id
+             join f in d.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into facts
+             from f in facts.DefaultIfEmpty()
+             select new Stored(r, f)).FirstOrDefault());
+
+    static readonly Func<HubDb, string, string, Task<Stored?>> ReadSqlite = CompileRead(), ReadPostgres = CompileRead();
+
+    /// <summary>The current version of a resource (deleted ones included) with its patient's facts, in one query.</summary>
     public Task<Stored?> ReadAsync(string type, string id) =>
-        (from r in db.Resources.AsNoTracking()
-         where r.Type == type && r.Id == id
-         join f in db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into facts
-         from f in facts.DefaultIfEmpty()
-         select new Stored(r, f)).FirstOrDefaultAsync();
+        (db is PostgresHubDb ? ReadPostgres : ReadSqlite)(db, type, id);
 
     public Task<PatientFactsRow?> FactsAsync(string patientId) =>
         db.PatientFacts.AsNoTracking().FirstOrDefaultAsync(f => f.PatientId == patientId);

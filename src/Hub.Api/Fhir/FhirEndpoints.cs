@@ -25,6 +25,9 @@ public static class FhirEndpoints
             try { return await next(ctx); }
             catch (FhirProblem p)
             {
+                // Every refusal leaves an AuditEvent (contract section 2), wherever it was decided.
+                if (ctx.HttpContext.GetCaller() is { } caller)
+                    await ctx.HttpContext.RequestServices.GetRequiredService<FhirService>().AuditRefusalAsync(caller, ctx.HttpContext.Request.Method, ctx.HttpContext.Request.Path, p);
                 await FhirFormat.WriteOutcomeAsync(ctx.HttpContext, p.Status, p.Outcome);
                 return Results.Empty;
             }

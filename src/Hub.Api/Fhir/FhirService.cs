@@ -55,7 +55,18 @@ public sealed partial class FhirService(
     async System.Threading.Tasks.Task<FhirProblem> RefuseAsync(Caller caller, string action, string? patientId, string reference, Decision? decision, FhirProblem problem)
     {
         await AuditAsync(new AuditRecord(caller, action, AuditEvent.AuditEventOutcome.N4, patientId, [reference], decision?.Reason ?? problem.Message));
+        problem.Audited = true;
         return problem;
+    }
+
+    /// <summary>Audits a refusal that was not audited where it was decided (scopes, write rules, invalid requests).</summary>
+    public async System.Threading.Tasks.Task AuditRefusalAsync(Caller caller, string method, string path, FhirProblem problem)
+    {
+        if (problem.Audited) return;
+        var action = method switch { "GET" => "read", "POST" => "create", "PUT" => "update", "DELETE" => "delete", _ => method.ToLowerInvariant() };
+        await AuditAsync(new AuditRecord(caller, action, problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4,
+            null, [path.StartsWith("/fhir/", StringComparison.Ordinal) ? path[6..] : path], $"{problem.Status}: {problem.Message}"));
+        problem.Audited = true;
     }
 
     /// <summary>Decides whether the caller may see a stored resource; not-found and not-allowed look the same to the caller.</summary>

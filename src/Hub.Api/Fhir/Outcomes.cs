@@ -24,6 +24,8 @@ public sealed class FhirProblem(int status, OperationOutcome outcome) : Exceptio
 {
     public int Status { get; } = status;
     public OperationOutcome Outcome { get; } = outcome;
+    /// <summary>Set once the refusal has its AuditEvent, so the REST layer does not write a second.</summary>
+    public bool Audited { get; set; }
 
     public static FhirProblem Of(int status, OperationOutcome.IssueType code, string text, string? location = null) =>
         new(status, Outcomes.Error(code, text, location));

@@ -44,6 +44,8 @@ public static class HubApp
             ContentRootPath = AppContext.BaseDirectory,
         });
         if (demo) builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Hub:Auth:DevTokens"] = "true", ["Hub:Demo"] = "true" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
         configure?.Invoke(builder);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
@@ -58,8 +60,6 @@ public static class HubApp
     {
         var config = builder.Configuration;
         var services = builder.Services;
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
         // ASP.NET Core's hosting diagnostics log each request's URL, whose query carries NHS numbers, names and dates of
         // birth: held at Warning whatever the configured level, so no setting can make the logs carry patient data.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);

@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.Dashboard;
+using Hangfire.Logging;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -29,6 +30,8 @@ public static class JobsSetup
         var options = builder.Configuration.GetSection("Hub:Jobs").Get<JobsOptions>() ?? new JobsOptions();
         var kind = options.Storage ?? (provider == Storage.DatabaseProvider.Postgres ? JobStorageKind.Postgres : JobStorageKind.Sqlite);
         var poll = TimeSpan.FromSeconds(options.PollSeconds);
+        // Before any storage is made: its constructor logs through whatever provider Hangfire holds.
+        LogProvider.SetCurrentLogProvider(HangfireLogging.Instance);
         // An instance, not JobStorage.Current: two hubs in one process (the tests) must not share a job store.
         JobStorage storage = kind switch
         {
@@ -39,7 +42,11 @@ public static class JobsSetup
             _ => new SQLiteStorage(JobsDatabasePath(connectionString), new SQLiteStorageOptions { QueuePollInterval = poll }),
         };
         builder.Services.AddSingleton(storage);
-        builder.Services.AddHangfire(c => c.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
+        builder.Services.AddHangfire((sp, c) =>
+        {
+            c.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
+            HangfireLogging.Follow(sp.GetRequiredService<ILoggerFactory>());
+        });
         builder.Services.AddHangfireServer((_, o) => { o.WorkerCount = options.Workers; o.SchedulePollingInterval = poll; o.ServerName = "carehub"; }, storage);
     }
 

@@ -14,6 +14,7 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
     public DbSet<PatientFactsRow> PatientFacts => Set<PatientFactsRow>();
     public DbSet<AuditRow> Audit => Set<AuditRow>();
     public DbSet<PostcodeIcbRow> PostcodeIcbs => Set<PostcodeIcbRow>();
+    public DbSet<ImportJobRow> ImportJobs => Set<ImportJobRow>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -70,6 +71,12 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
             e.HasKey(r => r.PatientId);
             e.HasIndex(r => r.NhsNumber);
             e.HasIndex(r => r.ManagingLa);
+            e.HasIndex(r => new { r.ManagingLa, r.LaChildId });
+        });
+        b.Entity<ImportJobRow>(e =>
+        {
+            e.ToTable("import_jobs");
+            e.HasKey(r => r.Id);
         });
         b.Entity<AuditRow>(e =>
         {

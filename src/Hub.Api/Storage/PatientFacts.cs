@@ -10,11 +10,15 @@ public static class PatientFacts
     public const string LaNumberSystem = "https://fhir.carehub.org.uk/Id/dfe-la-number";
     public const string LaChildIdSystemPrefix = "https://fhir.carehub.org.uk/Id/la-child-id/";
 
-    public static (string? NhsNumber, string? ManagingLa, string? RegisteredGp, DateOnly? BirthDate) From(Patient p) =>
-        (p.Identifier.FirstOrDefault(i => i.System == NhsNumberSystem)?.Value,
-         OrganisationCode(p.ManagingOrganization),
-         p.GeneralPractitioner.Select(OrganisationCode).FirstOrDefault(c => c is not null),
-         DateOnly.TryParse(p.BirthDate, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null);
+    public static (string? NhsNumber, string? ManagingLa, string? RegisteredGp, DateOnly? BirthDate, string? LaChildId) From(Patient p)
+    {
+        var la = OrganisationCode(p.ManagingOrganization);
+        return (p.Identifier.FirstOrDefault(i => i.System == NhsNumberSystem)?.Value,
+            la,
+            p.GeneralPractitioner.Select(OrganisationCode).FirstOrDefault(c => c is not null),
+            DateOnly.TryParse(p.BirthDate, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null,
+            la is null ? null : p.Identifier.FirstOrDefault(i => i.System == LaChildIdSystemPrefix + la)?.Value);
+    }
 
     /// <summary>Our Organizations have their ODS code or LA number as id; a logical reference by identifier works too.</summary>
     public static string? OrganisationCode(ResourceReference? r)

@@ -50,12 +50,15 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         : index.References.FirstOrDefault(r => r.TargetType == "Patient" && r.Param is "patient" or "subject" or "beneficiary").TargetId;
 
     /// <summary>Stages a new resource (version 1) or a new version of an existing one; nothing is saved here.</summary>
-    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId)
+    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId, bool keepFacts = true)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         now = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc); // both providers keep milliseconds
         var version = (current?.Version ?? 0) + 1;
         resource.Meta ??= new Meta();
+        resource.Meta.VersionId = null;
+        resource.Meta.LastUpdated = null;
+        var hash = Hash(resource);
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = new DateTimeOffset(now);
         var json = FhirFormat.SerializeToString(resource);
@@ -65,20 +68,30 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         ResourceRow row;
         if (current is null)
         {
-            row = new ResourceRow { Type = type, Id = id, Version = version, LastUpdated = now, PatientId = patientId, Json = json };
+            row = new ResourceRow { Type = type, Id = id, Version = version, LastUpdated = now, PatientId = patientId, Json = json, ContentHash = hash };
             db.Resources.Add(row);
         }
         else
         {
             row = current;
             db.Resources.Attach(row); // tracked with its original version, which is the concurrency token
-            row.Version = version; row.LastUpdated = now; row.PatientId = patientId; row.Json = json; row.Deleted = false;
+            row.Version = version; row.LastUpdated = now; row.PatientId = patientId; row.Json = json; row.Deleted = false; row.ContentHash = hash;
             await DeleteIndexAsync(type, id);
         }
         db.Versions.Add(new ResourceVersionRow { Type = type, Id = id, Version = version, LastUpdated = now, Method = method, Json = json });
         AddIndex(type, id, index);
-        if (resource is Patient p) await StageFactsAsync(p);
+        if (resource is Patient p && keepFacts) await StageFactsAsync(p);
         return row;
+    }
+
+    /// <summary>SHA-256 of a resource's content, its meta version and date left out, so equal content hashes equal.</summary>
+    public static string Hash(Resource resource)
+    {
+        var (version, updated) = (resource.Meta?.VersionId, resource.Meta?.LastUpdated);
+        if (resource.Meta is { } m) { m.VersionId = null; m.LastUpdated = null; }
+        var bytes = System.Text.Encoding.UTF8.GetBytes(FhirFormat.SerializeToString(resource));
+        if (resource.Meta is { } m2) { m2.VersionId = version; m2.LastUpdated = updated; }
+        return Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(bytes));
     }
 
     public async Task StageDeleteAsync(ResourceRow current)
@@ -115,5 +128,6 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         facts.ManagingLa = derived.ManagingLa;
         facts.RegisteredGp = derived.RegisteredGp;
         facts.BirthDate = derived.BirthDate;
+        facts.LaChildId = derived.LaChildId;
     }
 }

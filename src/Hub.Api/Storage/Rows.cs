@@ -11,6 +11,8 @@ public sealed class ResourceRow
     /// <summary>The Patient whose compartment holds this resource (its own id for a Patient); null for reference data.</summary>
     public string? PatientId { get; set; }
     public required string Json { get; set; }
+    /// <summary>SHA-256 of the resource without its meta version and date: an import that would write the same content writes nothing.</summary>
+    public string? ContentHash { get; set; }
 }
 
 /// <summary>Every version ever written, the current one included: vread and history read from here.</summary>
@@ -84,6 +86,17 @@ public sealed class PatientFactsRow
     public DateOnly? BirthDate { get; set; }
     /// <summary>An adoption record: never served again except to the LA that owns it.</summary>
     public bool Sealed { get; set; }
+    /// <summary>The LA's own id for the child (SSDA903 CHILD), unique only within that LA.</summary>
+    public string? LaChildId { get; set; }
+    /// <summary>Looked after now: an open episode.</summary>
+    public bool LookedAfter { get; set; }
+    /// <summary>ICB of the current placement (the host ICB), from the placement postcode or the LA.</summary>
+    public string? PlacementIcb { get; set; }
+    /// <summary>When no placement is open: the ICB of the last one and the day it ended (a host ICB keeps access for 90 days).</summary>
+    public string? LastPlacementIcb { get; set; }
+    public DateOnly? LastPlacementEnded { get; set; }
+    /// <summary>A care leaver until this day (the 25th birthday); null when not a care leaver.</summary>
+    public DateOnly? CareLeaverUntil { get; set; }
 }
 
 /// <summary>An AuditEvent; kept apart from other resources because it is append-only and written on every read.</summary>
@@ -108,4 +121,25 @@ public sealed class PostcodeIcbRow
 {
     public required string Prefix { get; set; }
     public required string Icb { get; set; }
+}
+
+/// <summary>An SSDA903 import run as a background job: its progress and, once done, its result.</summary>
+public sealed class ImportJobRow
+{
+    public required string Id { get; set; }
+    public required string La { get; set; }
+    public int Year { get; set; }
+    /// <summary>queued, running, done, failed</summary>
+    public required string State { get; set; }
+    public int ChildrenDone { get; set; }
+    public int ChildrenTotal { get; set; }
+    public required string Stage { get; set; }
+    public DateTime Created { get; set; }
+    public DateTime? Finished { get; set; }
+    /// <summary>HTTP status of the finished import: 200 committed, 422 rejected.</summary>
+    public int? ResultStatus { get; set; }
+    /// <summary>The OperationOutcome of the finished import, as FHIR JSON.</summary>
+    public string? ResultJson { get; set; }
+    /// <summary>Where the uploaded files wait for the job (deleted once it has run).</summary>
+    public required string Folder { get; set; }
 }

@@ -181,6 +181,10 @@ public abstract class FhirRestTests(HubFixture fixture)
         Assert.NotEmpty(refusal.Entry);
 
         var one = events[0];
+        var la888 = await Hub.AsAsync(OtherLa, "la");
+        Assert.Equal(403, (await la888.PostAsync("fhir/Organization", new Organization { Name = "not allowed" })).Status);
+        var scopeRefusals = (await admin.GetAsync($"fhir/AuditEvent?agent={OtherLa}&outcome=4")).As<Bundle>();
+        Assert.Contains(scopeRefusals.Entry, e => ((AuditEvent)e.Resource).OutcomeDesc.StartsWith("403"));
         Assert.Equal(403, (await admin.PutAsync($"fhir/AuditEvent/{one.Id}", one)).Status);
         Assert.Equal(403, (await admin.DeleteAsync($"fhir/AuditEvent/{one.Id}")).Status);
         Assert.Equal(403, (await la.GetAsync("fhir/AuditEvent")).Status);
@@ -297,7 +301,8 @@ public abstract class FhirRestTests(HubFixture fixture)
         var la = await Hub.AsAsync(La, "la");
         var big = Children.Patient(La);
         big.Text = new Narrative { Status = Narrative.NarrativeStatus.Generated, Div = "<div xmlns=\"http://www.w3.org/1999/xhtml\">" + new string('x', 3 * 1024 * 1024) + "</div>" };
-        var answer = await la.PostAsync("fhir/Patient", big);
+        // Expect: 100-continue lets the hub refuse before the body is sent, as a well-behaved client would ask.
+        var answer = await la.PostAsync("fhir/Patient", big, new Dictionary<string, string> { ["Expect"] = "100-continue" });
         Assert.Equal(413, answer.Status);
         Assert.IsType<OperationOutcome>(answer.Resource);
     }

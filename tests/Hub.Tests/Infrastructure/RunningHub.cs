@@ -83,7 +83,8 @@ public sealed class FhirCall(HttpClient http, string? token)
         if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, contentType);
         if (body is not null && contentType.Length > 0) request.Content!.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         foreach (var (k, v) in headers ?? new Dictionary<string, string>())
-            if (!request.Headers.TryAddWithoutValidation(k, v)) request.Content?.Headers.TryAddWithoutValidation(k, v);
+            if (k == "Expect" && v == "100-continue") request.Headers.ExpectContinue = true;
+            else if (!request.Headers.TryAddWithoutValidation(k, v)) request.Content?.Headers.TryAddWithoutValidation(k, v);
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return new FhirAnswer((int)response.StatusCode, text, response.Headers.ETag?.ToString(), response.Headers.Location?.ToString(),

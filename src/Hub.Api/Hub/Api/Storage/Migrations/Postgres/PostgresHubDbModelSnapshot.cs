@@ -110,6 +110,53 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.ToTable("search_dates", (string)null);
                 });
 
+            modelBuilder.Entity("Hub.Api.Storage.ImportJobRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<int>("ChildrenDone")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ChildrenTotal")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("Finished")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Folder")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("La")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ResultJson")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("ResultStatus")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("import_jobs", (string)null);
+                });
+
             modelBuilder.Entity("Hub.Api.Storage.PatientFactsRow", b =>
                 {
                     b.Property<string>("PatientId")
@@ -118,10 +165,28 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.Property<DateOnly?>("BirthDate")
                         .HasColumnType("date");
 
+                    b.Property<DateOnly?>("CareLeaverUntil")
+                        .HasColumnType("date");
+
+                    b.Property<string>("LaChildId")
+                        .HasColumnType("text");
+
+                    b.Property<DateOnly?>("LastPlacementEnded")
+                        .HasColumnType("date");
+
+                    b.Property<string>("LastPlacementIcb")
+                        .HasColumnType("text");
+
+                    b.Property<bool>("LookedAfter")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("ManagingLa")
                         .HasColumnType("text");
 
                     b.Property<string>("NhsNumber")
+                        .HasColumnType("text");
+
+                    b.Property<string>("PlacementIcb")
                         .HasColumnType("text");
 
                     b.Property<string>("RegisteredGp")
@@ -135,6 +200,8 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.HasIndex("ManagingLa");
 
                     b.HasIndex("NhsNumber");
+
+                    b.HasIndex("ManagingLa", "LaChildId");
 
                     b.ToTable("patient_facts", (string)null);
                 });
@@ -199,6 +266,9 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.Property<string>("Id")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ContentHash")
+                        .HasColumnType("text");
 
                     b.Property<bool>("Deleted")
                         .HasColumnType("boolean");

@@ -101,6 +101,53 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                     b.ToTable("search_dates", (string)null);
                 });
 
+            modelBuilder.Entity("Hub.Api.Storage.ImportJobRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ChildrenDone")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ChildrenTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("Finished")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Folder")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("La")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ResultStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("import_jobs", (string)null);
+                });
+
             modelBuilder.Entity("Hub.Api.Storage.PatientFactsRow", b =>
                 {
                     b.Property<string>("PatientId")
@@ -109,10 +156,28 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                     b.Property<DateOnly?>("BirthDate")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateOnly?>("CareLeaverUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LaChildId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("LastPlacementEnded")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastPlacementIcb")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("LookedAfter")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ManagingLa")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("NhsNumber")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PlacementIcb")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RegisteredGp")
@@ -126,6 +191,8 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                     b.HasIndex("ManagingLa");
 
                     b.HasIndex("NhsNumber");
+
+                    b.HasIndex("ManagingLa", "LaChildId");
 
                     b.ToTable("patient_facts", (string)null);
                 });
@@ -187,6 +254,9 @@ namespace Hub.Api.Storage.Migrations.Sqlite
 
                     b.Property<string>("Id")
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentHash")
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("Deleted")

@@ -39,17 +39,18 @@ public sealed class ProfileValidator
             .ToList();
         _localProfileTypes = _localDefinitions.ToFrozenDictionary(sd => sd.Url!, sd => sd.Type!);
 
-        ProfileFor = _localDefinitions
-            .Where(sd => sd.Kind == StructureDefinition.StructureDefinitionKind.Resource
-                && sd.Derivation == StructureDefinition.TypeDerivationRule.Constraint
-                && ModelInfo.IsKnownResource(sd.Type!))
-            .GroupBy(sd => sd.Type!)
-            .ToFrozenDictionary(g => g.Key, g => g.OrderBy(sd => sd.Name, StringComparer.Ordinal).First().Url!);
+        ProfileFor = ProfileRules.DefaultFor
+            .Where(kv => _localProfileTypes.ContainsKey(kv.Value))
+            .ToFrozenDictionary(kv => kv.Key, kv => kv.Value);
 
         _engine = new Lazy<Engine>(BuildEngine, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>Resource type → canonical of the CLA profile that resources of that type are held to.</summary>
+    /// <summary>The CLA profile a resource is held to when it declares none: by its type, or by the codes it carries.</summary>
+    public string? ProfileOf(Resource resource) =>
+        ProfileRules.For(resource) is { } p && _localProfileTypes.ContainsKey(p) ? p : null;
+
+    /// <summary>Resource type → canonical of the CLA profile that every resource of that type is held to.</summary>
     public IReadOnlyDictionary<string, string> ProfileFor { get; }
 
     /// <summary>
@@ -64,7 +65,7 @@ public sealed class ProfileValidator
         var engine = _engine.Value;
         var declared = resource.Meta?.Profile.OfType<string>().ToList() ?? [];
         var profile = declared.FirstOrDefault(p => _localProfileTypes.GetValueOrDefault(Unversioned(p)) == resource.TypeName)
-            ?? ProfileFor.GetValueOrDefault(resource.TypeName);
+            ?? ProfileOf(resource);
         var outcome = engine.Validator.Validate(resource, profile); // null: the core definition of the type
 
         for (var i = 0; i < declared.Count; i++)
@@ -123,7 +124,7 @@ public sealed class ProfileValidator
         }
 
         var resolver = new CachedResolver(new MultiResolver(new InMemoryResourceResolver(_localDefinitions), _local, core));
-        var terminology = LocalTerminologyService.CreateDefaultForCore(resolver);
+        var terminology = new CachedTerminology(LocalTerminologyService.CreateDefaultForCore(resolver));
         var settings = new ValidationSettings
         {
             SelectValidationProfiles = (_, declared, input, _) => SelectProfiles(coreProfiles, declared, input),
@@ -139,7 +140,7 @@ public sealed class ProfileValidator
     {
         var selected = declared.Where(c => Knows(coreProfiles, c.Original)).ToList();
         if (input.Poco is Resource resource
-            && ProfileFor.TryGetValue(resource.TypeName, out var profile)
+            && ProfileOf(resource) is { } profile
             && !selected.Any(c => _localProfileTypes.GetValueOrDefault(Unversioned(c.Original)) == resource.TypeName))
         {
             selected.Add(new Canonical(profile));

@@ -30,16 +30,24 @@ public sealed partial class FhirService
     public Task<FhirResult> DeleteAsync(Caller caller, string type, string id) =>
         InTransactionAsync(() => StageDeleteAsync(caller, type, id));
 
+    /// <summary>Runs one write in its own transaction; a clash with a concurrent write (no If-Match) is retried.</summary>
     async Task<FhirResult> InTransactionAsync(Func<Task<FhirResult>> work)
     {
-        await using var tx = await Db.Database.BeginTransactionAsync();
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var result = await work();
-            await tx.CommitAsync();
-            return result;
+            await using var tx = await Db.Database.BeginTransactionAsync();
+            try
+            {
+                var result = await work();
+                await tx.CommitAsync();
+                return result;
+            }
+            catch (FhirProblem p) when (p.Retryable && attempt < 5)
+            {
+                await tx.RollbackAsync();
+            }
+            finally { Db.ChangeTracker.Clear(); }
         }
-        finally { Db.ChangeTracker.Clear(); }
     }
 
     async Task SaveAsync(string? ifMatch)
@@ -49,7 +57,7 @@ public sealed partial class FhirService
         {
             throw ifMatch is not null
                 ? FhirProblem.Of(412, OperationOutcome.IssueType.Conflict, "The resource was changed by another request (If-Match no longer holds)")
-                : FhirProblem.Of(409, OperationOutcome.IssueType.Conflict, "The resource was changed by another request at the same time; retry");
+                : new FhirProblem(409, Outcomes.Error(OperationOutcome.IssueType.Conflict, "The resource was changed by another request at the same time; retry")) { Retryable = true };
         }
         catch (DbUpdateException)
         {

@@ -26,6 +26,8 @@ public sealed class FhirProblem(int status, OperationOutcome outcome) : Exceptio
     public OperationOutcome Outcome { get; } = outcome;
     /// <summary>Set once the refusal has its AuditEvent, so the REST layer does not write a second.</summary>
     public bool Audited { get; set; }
+    /// <summary>A clash with a concurrent write that the same request may simply try again.</summary>
+    public bool Retryable { get; init; }
 
     public static FhirProblem Of(int status, OperationOutcome.IssueType code, string text, string? location = null) =>
         new(status, Outcomes.Error(code, text, location));

@@ -10,7 +10,7 @@ namespace Hub.Api.Cli;
 /// <summary>The CLI in the hub's own executable: `dotnet run --project src/Hub.Api -- &lt;command&gt;`.</summary>
 public static class CommandLine
 {
-    static readonly HashSet<string> Commands = ["reference", "token", "--help", "-h", "-?", "help"];
+    static readonly HashSet<string> Commands = ["reference", "token", "import", "--help", "-h", "-?", "help"];
 
     public static bool Handles(string first) => Commands.Contains(first);
 
@@ -21,6 +21,7 @@ public static class CommandLine
             "Without a command the hub starts (add --demo for the embedded database with demo data, --urls to choose the address).");
         root.Subcommands.Add(ReferenceCommand());
         root.Subcommands.Add(TokenCommand());
+        root.Subcommands.Add(ImportCommand());
         if (args is ["help"]) args = ["--help"];
         return await root.Parse(args).InvokeAsync();
     }
@@ -45,6 +46,37 @@ public static class CommandLine
             catch (ReferenceDataException e) { Console.Error.WriteLine(e.Message); return 1; }
         });
         return new Command("reference", "Reference data (contract section 3)") { load };
+    }
+
+    static Command ImportCommand()
+    {
+        var la = new Option<string>("--la") { Description = "DfE 3-digit LA number of the LA whose return this is", Required = true };
+        var year = new Option<int>("--year") { Description = "Collection year by its ending year (2025 = 2024/25)", Required = true };
+        var path = new Argument<string>("path") { Description = "Folder of CSV files, one EXPSSDA903 XML file, or a zip" };
+        var ssda903 = new Command("ssda903", "Import an LA's SSDA903 return (contract section 4). Exit 0: every child imported; 1: rejected or some quarantined; 2: bad usage") { la, year, path };
+        ssda903.SetAction(async (parse, ct) =>
+        {
+            var target = parse.GetValue(path)!;
+            if (!Directory.Exists(target) && !File.Exists(target)) { Console.Error.WriteLine($"{target}: no such folder or file"); return 2; }
+            var y = parse.GetValue(year);
+            if (y < Hub.Mappers.Ssda903.Ssda903Tables.FirstYear || y > Hub.Mappers.Ssda903.Ssda903Tables.LatestYear)
+            { Console.Error.WriteLine($"--year: {y} is not a collection year from {Hub.Mappers.Ssda903.Ssda903Tables.FirstYear} to {Hub.Mappers.Ssda903.Ssda903Tables.LatestYear}"); return 2; }
+            await using var app = HubApp.Build([]);
+            await HubApp.InitialiseAsync(app, ct);
+            using var scope = app.Services.CreateScope();
+            var importer = scope.ServiceProvider.GetRequiredService<Ssda903.Ssda903Importer>();
+            var caller = new Caller("carehub-cli", OrgTypes.Admin, null, "direct-care", null, ["system/*.cruds"], "cli");
+            var result = await ImportProgressBar.RunAsync(p => importer.ImportAsync(caller, parse.GetValue(la)!, y, target, p, ct));
+            Console.WriteLine(result.Counts);
+            foreach (var i in result.Issues.Where(i => i.Severity == Hub.Mappers.Ssda903.IssueSeverity.Error))
+                Console.WriteLine($"error   {i.Location}  {(i.Child is null ? "" : $"CHILD {i.Child}: ")}{i.Text}");
+            var warnings = result.Issues.Count(i => i.Severity == Hub.Mappers.Ssda903.IssueSeverity.Warning);
+            if (warnings > 0) Console.WriteLine($"{warnings} warnings (nothing was blocked by them)");
+            if (!result.Committed) { Console.WriteLine("Import rejected: nothing was written."); return 1; }
+            if (result.Quarantined > 0) { Console.WriteLine($"{result.Quarantined} children quarantined (listed above); the rest were imported."); return 1; }
+            return 0;
+        });
+        return new Command("import", "Import data into the hub") { ssda903 };
     }
 
     static Command TokenCommand()

@@ -58,6 +58,19 @@ public sealed class ProfileValidator
     /// and against every profile in meta.profile that the hub knows; a profile it does not know is reported as
     /// information and not checked. Resources in a Bundle or contained are held to the same rules.
     /// </summary>
+    // Firely's binding checks block on the terminology service (sync over async, through the thread pool). If every pool
+    // thread were inside Validate at once, none would be left to answer them; as many validations as cores keeps the
+    // pool free, and more would not run faster anyway.
+    private readonly SemaphoreSlim _running = new(Math.Max(1, Environment.ProcessorCount));
+
+    /// <summary><see cref="Validate"/> for request handlers: waits its turn without holding a thread.</summary>
+    public async Task<OperationOutcome> ValidateAsync(Resource resource)
+    {
+        await _running.WaitAsync();
+        try { return Validate(resource); }
+        finally { _running.Release(); }
+    }
+
     public OperationOutcome Validate(Resource resource)
     {
         ArgumentNullException.ThrowIfNull(resource);

@@ -98,7 +98,7 @@ public static class FhirEndpoints
             var resource = await ReadBodyAsync(http);
             if (resource is Parameters ps && ps.Parameter.FirstOrDefault(p => p.Name == "resource")?.Resource is { } inner) resource = inner;
             if (resource.TypeName != type) throw FhirProblem.Invalid($"The body is a {resource.TypeName}, but the URL names {type}", "resourceType");
-            var outcome = Conformance.ValidationIssues.Clarify(validator.Validate(resource));
+            var outcome = Conformance.ValidationIssues.Clarify(await validator.ValidateAsync(resource));
             if (outcome.Issue.Count == 0) outcome.Issue.Add(Outcomes.Information("Validation successful: no issues").Issue[0]);
             return await Write(http, new FhirResult { Resource = outcome });
         });

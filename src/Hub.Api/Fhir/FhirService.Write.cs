@@ -127,7 +127,7 @@ public sealed partial class FhirService
     {
         var type = resource.TypeName;
         if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
-        var outcome = validator.Validate(resource);
+        var outcome = await validator.ValidateAsync(resource);
         if (ValidationIssues.HasErrors(outcome))
         {
             // Only the problems: information and warnings would bury the reason for the refusal.

@@ -8,6 +8,7 @@ using Hub.Api.Fhir;
 using Hub.Api.Jobs;
 using Hub.Api.ReferenceData;
 using Hub.Api.Search;
+using Hub.Api.Ssda903;
 using Hub.Api.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -95,6 +96,9 @@ public static class HubApp
         services.AddScoped<ResourceStore>();
         services.AddScoped<FhirService>();
         services.AddScoped<ReferenceLoader>();
+        services.AddSingleton(_ => Hub.Mappers.Ssda903.CodeLists.Load(ProfilesFolder));
+        services.AddScoped<Ssda903.Ssda903Importer>();
+        services.AddScoped<Ssda903.ImportJob>();
 
         builder.AddHubAuth();
         builder.AddHubJobs(provider, connectionString);
@@ -156,6 +160,7 @@ public static class HubApp
         app.UseSwaggerUI(o => o.RoutePrefix = "swagger");
         app.UseHubJobsDashboard();
         app.MapAuthEndpoints();
+        app.MapSsda903Import();
         app.MapFhir();
         app.MapGet("/healthz", async (HubDb db) =>
             await db.Database.CanConnectAsync()

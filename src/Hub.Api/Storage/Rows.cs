@@ -86,6 +86,8 @@ public sealed class PatientFactsRow
     public DateOnly? BirthDate { get; set; }
     /// <summary>An adoption record: never served again except to the LA that owns it.</summary>
     public bool Sealed { get; set; }
+    /// <summary>The collection year of the return that sealed the record: its own re-import is no reuse of the CHILD id.</summary>
+    public int? SealedYear { get; set; }
     /// <summary>The LA's own id for the child (SSDA903 CHILD), unique only within that LA.</summary>
     public string? LaChildId { get; set; }
     /// <summary>Looked after now: an open episode.</summary>

@@ -195,6 +195,9 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.Property<bool>("Sealed")
                         .HasColumnType("boolean");
 
+                    b.Property<int?>("SealedYear")
+                        .HasColumnType("integer");
+
                     b.HasKey("PatientId");
 
                     b.HasIndex("ManagingLa");

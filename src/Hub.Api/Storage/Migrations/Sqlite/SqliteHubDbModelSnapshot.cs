@@ -186,6 +186,9 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                     b.Property<bool>("Sealed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("SealedYear")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("PatientId");
 
                     b.HasIndex("ManagingLa");

@@ -54,6 +54,12 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                 type: "TEXT",
                 nullable: true);
 
+            migrationBuilder.AddColumn<int>(
+                name: "SealedYear",
+                table: "patient_facts",
+                type: "INTEGER",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "import_jobs",
                 columns: table => new
@@ -118,6 +124,10 @@ namespace Hub.Api.Storage.Migrations.Sqlite
 
             migrationBuilder.DropColumn(
                 name: "PlacementIcb",
+                table: "patient_facts");
+
+            migrationBuilder.DropColumn(
+                name: "SealedYear",
                 table: "patient_facts");
         }
     }

@@ -130,8 +130,11 @@ public static class ImportEndpoints
             var i = 0;
             foreach (var f in form.Files)
             {
-                // Only the file name's last part, so a part cannot write outside the folder.
-                var name = $"{i++:D2}-{Path.GetFileName(f.FileName.Replace('\\', '/'))}";
+                // Only the file name's last part, so a part cannot write outside the folder; issues name the file as sent.
+                var name = Path.GetFileName(f.FileName.Replace('\\', '/'));
+                if (name.Length == 0 || name.StartsWith('.')) name = $"part{i}.csv";
+                if (File.Exists(Path.Combine(folder, name))) name = $"{Path.GetFileNameWithoutExtension(name)}-{i}{Path.GetExtension(name)}";
+                i++;
                 await using var s = File.Create(Path.Combine(folder, name));
                 await f.CopyToAsync(s);
             }

@@ -87,7 +87,7 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         var allChildren = children.Select(c => c.ChildId).Union(quarantined).Count();
 
         var postcodes = await db.PostcodeIcbs.AsNoTracking().ToDictionaryAsync(p => p.Prefix, p => p.Icb, ct);
-        var ctx = new MappingContext(la, year, laOrg?.ParentIcb, prefix => postcodes.GetValueOrDefault(prefix));
+        var ctx = new MappingContext(la, year, laOrg?.ParentIcb, prefix => postcodes.GetValueOrDefault(prefix), (field, code) => codes.IsValid(field, code, year));
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
         // What the hub already holds of this LA's imported children, found by the identifiers the import gives them.

@@ -4,7 +4,11 @@ using Hub.Mappers.Identifiers;
 namespace Hub.Mappers.Ssda903.Mapping;
 
 /// <summary>Where the mapping happens: the LA, the collection year, and how to place a postcode in an ICB.</summary>
-public sealed record MappingContext(string La, int Year, string? LaIcb, Func<string, string?> IcbOfPostcodePrefix);
+public sealed record MappingContext(string La, int Year, string? LaIcb, Func<string, string?> IcbOfPostcodePrefix, Func<string, string, bool>? IsValidCode = null)
+{
+    /// <summary>A code the return's year accepts for this field; an unknown one is left out (the checker has warned about it).</summary>
+    public bool Valid(string field, string code) => IsValidCode?.Invoke(field, code) ?? true;
+}
 
 /// <summary>One child of a return as CLA FHIR resources; references to the child use <c>Patient/{PatientId}</c>.</summary>
 public sealed record MappedChild(Patient Patient, IReadOnlyList<EpisodeOfCare> Episodes, IReadOnlyList<Observation> Observations);
@@ -42,12 +46,15 @@ public static class ChildMapper
             ManagingOrganization = new ResourceReference($"Organization/{ctx.La}"),
         };
         if (NhsNumber.Normalise(c.NhsNumber) is { } nhs && NhsNumber.IsValid(nhs)) p.Identifier.Add(new Identifier(NhsNumber.System, nhs));
-        if (h["UPN"] is { Length: 13 } upn) p.Identifier.Add(new Identifier(Cla.UpnSystem, upn));
-        if (h["ETHNIC"] is { } ethnic)
+        if (h["UPN"] is { } upn && UpnPattern.IsMatch(upn)) p.Identifier.Add(new Identifier(Cla.UpnSystem, upn));
+        if (h["ETHNIC"] is { } ethnic && ctx.Valid("ethnicity", ethnic))
             p.Extension.Add(new Extension(Cla.Extension("cla-ethnicity"), new CodeableConcept(Cla.Ssda903("ethnicity"), ethnic)));
         if (c.Uasc is not null) p.Extension.Add(new Extension(Cla.Extension("cla-uasc"), new FhirBoolean(true)));
         return p;
     }
+
+    /// <summary>A real UPN (rule 168); the UN1–UN5 "no UPN" codes and malformed values are not identifiers.</summary>
+    static readonly System.Text.RegularExpressions.Regex UpnPattern = new("^[A-HJ-NP-RT-Z]([0-9]{12}|[0-9]{11}[A-Z])$");
 
     public static string EpisodeKey(string child, string decom) => $"{child}/{decom}";
 
@@ -65,7 +72,7 @@ public static class ChildMapper
         };
         void Code(string extension, string field, string? value)
         {
-            if (value is not null) ep.Extension.Add(new Extension(Cla.Extension(extension), new Coding(Cla.Ssda903(field), value)));
+            if (value is not null && ctx.Valid(field, value)) ep.Extension.Add(new Extension(Cla.Extension(extension), new Coding(Cla.Ssda903(field), value)));
         }
         Code("cla-legal-status", "legal-status", e["LS"]);
         Code("cla-placement-type", "placement-type", e["PLACE"]);
@@ -118,7 +125,7 @@ public static class ChildMapper
             Value = value,
         };
         if (oc2["SDQ_SCORE"] is { } score && int.TryParse(score, out var s)) yield return Make("sdq-total-score", new Integer(s));
-        if (oc2["SDQ_REASON"] is { } reason) yield return Make("sdq-reason", new CodeableConcept(Cla.Ssda903("sdq-reason"), reason));
+        if (oc2["SDQ_REASON"] is { } reason && ctx.Valid("sdq-reason", reason)) yield return Make("sdq-reason", new CodeableConcept(Cla.Ssda903("sdq-reason"), reason));
         foreach (var (column, code) in Oc2Flags)
             if (oc2[column] is "0" or "1") yield return Make(code, new FhirBoolean(oc2[column] == "1"));
     }
@@ -131,7 +138,7 @@ public static class ChildMapper
         if (birthday < new DateOnly(ctx.Year - 1, 4, 1)) birthday = new DateOnly(ctx.Year, dob.Month, Math.Min(dob.Day, DateTime.DaysInMonth(ctx.Year, dob.Month)));
         foreach (var (column, item, field) in new[] { ("IN_TOUCH", "in-touch", "in-touch"), ("ACTIV", "activity", "activity"), ("ACCOM", "accommodation", "accommodation") })
         {
-            if (oc3[column] is not { } value) continue;
+            if (oc3[column] is not { } value || !ctx.Valid(field, value)) continue;
             yield return new Observation
             {
                 Meta = new Meta { Profile = [Cla.Profile + "CLACareLeaverObservation"] },

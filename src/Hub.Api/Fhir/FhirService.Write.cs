@@ -61,7 +61,11 @@ public sealed partial class FhirService
         }
         catch (DbUpdateException)
         {
-            throw FhirProblem.Of(409, OperationOutcome.IssueType.Conflict, "A resource with this id was created by another request at the same time");
+            // Another request wrote the same version or id first (a unique key): with If-Match that is a lost race,
+            // without it the write is simply tried again on top of what the other request stored.
+            throw ifMatch is not null
+                ? FhirProblem.Of(412, OperationOutcome.IssueType.Conflict, "The resource was changed by another request (If-Match no longer holds)")
+                : new FhirProblem(409, Outcomes.Error(OperationOutcome.IssueType.Conflict, "Another request wrote this resource at the same time; retry")) { Retryable = true };
         }
     }
 

@@ -23,6 +23,8 @@ public sealed partial class FhirService
     {
         var entries = bundle.Entry.Select((e, i) => (Entry: e, Index: i)).ToList();
         foreach (var (e, i) in entries) CheckEntry(e, i);
+        foreach (var (e, i) in entries.Where(x => x.Entry.Resource is not null && x.Entry.Request!.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT))
+            await Located(i, () => ValidateAsync(caller, e.Resource!, At(i)));
         var results = new FhirResult[entries.Count];
         await using var tx = await Db.Database.BeginTransactionAsync();
         try
@@ -98,6 +100,7 @@ public sealed partial class FhirService
             try
             {
                 CheckEntry(e, i);
+                if (e.Resource is { } v && e.Request!.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT) await ValidateAsync(caller, v, At(i));
                 if (e.Resource is { } r) await ResolveReferencesAsync(caller, r, new Dictionary<string, string>());
                 var result = e.Request!.Method is Bundle.HTTPVerb.GET
                     ? await ProcessEntryAsync(caller, e, i, baseUrl, inTransaction: false)

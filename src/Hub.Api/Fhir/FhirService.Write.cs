@@ -16,16 +16,39 @@ public sealed partial class FhirService
     bool InPatientCompartment(string type) => type == "Patient" || parameters.Find(type, "patient") is not null;
 
     /// <summary>create, with `If-None-Exist` making it conditional.</summary>
-    public Task<FhirResult> CreateAsync(Caller caller, Resource resource, string? ifNoneExist) =>
-        InTransactionAsync(() => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
+    public async Task<FhirResult> CreateAsync(Caller caller, Resource resource, string? ifNoneExist)
+    {
+        await ValidateAsync(caller, resource, resource.TypeName);
+        return await InTransactionAsync(() => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
+    }
 
     /// <summary>update by id, with `If-Match` for optimistic locking.</summary>
-    public Task<FhirResult> UpdateAsync(Caller caller, string type, string id, Resource resource, string? ifMatch) =>
-        InTransactionAsync(() => StageUpdateAsync(caller, type, id, resource, ifMatch, $"{type}/{id}"));
+    public async Task<FhirResult> UpdateAsync(Caller caller, string type, string id, Resource resource, string? ifMatch)
+    {
+        await ValidateAsync(caller, resource, $"{type}/{id}");
+        return await InTransactionAsync(() => StageUpdateAsync(caller, type, id, resource, ifMatch, $"{type}/{id}"));
+    }
 
     /// <summary>conditional update: `PUT /Type?identifier=…`.</summary>
-    public Task<FhirResult> ConditionalUpdateAsync(Caller caller, string type, string query, Resource resource) =>
-        InTransactionAsync(() => StageConditionalUpdateAsync(caller, type, query, resource, type));
+    public async Task<FhirResult> ConditionalUpdateAsync(Caller caller, string type, string query, Resource resource)
+    {
+        await ValidateAsync(caller, resource, type);
+        return await InTransactionAsync(() => StageConditionalUpdateAsync(caller, type, query, resource, type));
+    }
+
+    /// <summary>
+    /// The profile check of a resource from outside, done before its transaction begins: it is the slowest step of a
+    /// write, and SQLite holds its single write lock for the whole transaction.
+    /// </summary>
+    async Task ValidateAsync(Caller caller, Resource resource, string location)
+    {
+        if (WriteRules.Refusal(caller, resource.TypeName) is { } refusal) throw FhirProblem.Forbidden(refusal);
+        var outcome = await validator.ValidateAsync(resource);
+        if (!ValidationIssues.HasErrors(outcome)) return;
+        // Only the problems: information and warnings would bury the reason for the refusal.
+        outcome.Issue.RemoveAll(i => i.Severity is not (OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal));
+        throw new FhirProblem(400, Locate(ValidationIssues.Clarify(outcome), location));
+    }
 
     public Task<FhirResult> DeleteAsync(Caller caller, string type, string id) =>
         InTransactionAsync(() => StageDeleteAsync(caller, type, id));
@@ -131,13 +154,6 @@ public sealed partial class FhirService
     {
         var type = resource.TypeName;
         if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
-        var outcome = await validator.ValidateAsync(resource);
-        if (ValidationIssues.HasErrors(outcome))
-        {
-            // Only the problems: information and warnings would bury the reason for the refusal.
-            outcome.Issue.RemoveAll(i => i.Severity is not (OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal));
-            throw new FhirProblem(400, Locate(ValidationIssues.Clarify(outcome), location));
-        }
 
         var index = indexer.Extract(resource);
         var patientId = ResourceStore.CompartmentOf(resource, index);

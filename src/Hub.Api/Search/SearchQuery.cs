@@ -37,7 +37,7 @@ public sealed class SearchQuery(SearchParameters parameters)
             {
                 case "_count":
                     if (!int.TryParse(value, out count) || count < 0) throw FhirProblem.Invalid($"_count must be a whole number, not '{value}'", "_count");
-                    count = Math.Min(count, MaxCount); p.Used.Add((name, value)); continue;
+                    count = Math.Min(count, MaxCount); continue; // paging links add _count and _offset themselves
                 case "_offset":
                     if (!int.TryParse(value, out offset) || offset < 0) throw FhirProblem.Invalid($"_offset must be a whole number, not '{value}'", "_offset");
                     continue;

@@ -110,6 +110,7 @@ public abstract class FhirRestTests(HubFixture fixture)
         var page1 = (await la.GetAsync("fhir/Patient?_count=2")).As<Bundle>();
         Assert.Equal(2, page1.Entry.Count);
         var next = page1.Link.Single(l => l.Relation == "next").Url!;
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(next, "_count="));
         var page2 = (await la.GetAsync(next[(Hub.BaseUrl.Length + 1)..])).As<Bundle>();
         Assert.Equal(2, page2.Entry.Count);
         Assert.Empty(page1.Entry.Select(e => e.Resource.Id).Intersect(page2.Entry.Select(e => e.Resource.Id)));

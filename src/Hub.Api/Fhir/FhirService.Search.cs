@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Hub.Api.Access;
 using Hub.Api.Audit;
 using Hub.Api.Auth;
 using Hub.Api.Search;
@@ -96,7 +97,10 @@ public sealed partial class FhirService
             case OrgTypes.Provider when caller.Role == "cla-health-team":
                 var icb = caller.OrgType == OrgTypes.Icb ? caller.Org : organisations.ParentIcbOf(caller.Org);
                 var las = organisations.All.Where(o => o.Kind == "la" && o.ParentIcb == icb && icb != null).Select(o => o.Code).ToList();
-                return rows.Where(r => facts.Any(f => f.PatientId == r.PatientId && f.ManagingLa != null && las.Contains(f.ManagingLa) && !f.Sealed));
+                // Responsible for the child (its LA's ICB), or hosting its placement now or until 90 days after it ended.
+                var hostSince = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-Relationships.HostIcbGraceDays + 1);
+                return rows.Where(r => facts.Any(f => f.PatientId == r.PatientId && !f.Sealed &&
+                    (f.ManagingLa != null && las.Contains(f.ManagingLa) || f.PlacementIcb == icb || f.LastPlacementIcb == icb && f.LastPlacementEnded >= hostSince)));
             default:
                 return rows.Where(r => false);
         }

@@ -10,7 +10,7 @@ namespace Hub.Api.Cli;
 /// <summary>The CLI in the hub's own executable: `dotnet run --project src/Hub.Api -- &lt;command&gt;`.</summary>
 public static class CommandLine
 {
-    static readonly HashSet<string> Commands = ["reference", "token", "import", "--help", "-h", "-?", "help"];
+    static readonly HashSet<string> Commands = ["reference", "token", "import", "generate", "--help", "-h", "-?", "help"];
 
     public static bool Handles(string first) => Commands.Contains(first);
 
@@ -22,6 +22,7 @@ public static class CommandLine
         root.Subcommands.Add(ReferenceCommand());
         root.Subcommands.Add(TokenCommand());
         root.Subcommands.Add(ImportCommand());
+        root.Subcommands.Add(GenerateCommand.Command());
         if (args is ["help"]) args = ["--help"];
         return await root.Parse(args).InvokeAsync();
     }

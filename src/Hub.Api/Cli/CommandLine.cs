@@ -63,7 +63,7 @@ public static class CommandLine
             if (y < Hub.Mappers.Ssda903.Ssda903Tables.FirstYear || y > Hub.Mappers.Ssda903.Ssda903Tables.LatestYear)
             { Console.Error.WriteLine($"--year: {y} is not a collection year from {Hub.Mappers.Ssda903.Ssda903Tables.FirstYear} to {Hub.Mappers.Ssda903.Ssda903Tables.LatestYear}"); return 2; }
             await using var app = HubApp.Build([]);
-            await HubApp.InitialiseAsync(app, ct);
+            await HubApp.InitialiseAsync(app, ct, warmValidator: false);
             using var scope = app.Services.CreateScope();
             var importer = scope.ServiceProvider.GetRequiredService<Ssda903.Ssda903Importer>();
             var caller = new Caller("carehub-cli", OrgTypes.Admin, null, "direct-care", null, ["system/*.cruds"], "cli");

@@ -171,7 +171,7 @@ public static class HubApp
     }
 
     /// <summary>Before serving: schema migrated, reference data upserted, the validator warming in the background.</summary>
-    public static async System.Threading.Tasks.Task InitialiseAsync(WebApplication app, CancellationToken ct = default)
+    public static async System.Threading.Tasks.Task InitialiseAsync(WebApplication app, CancellationToken ct = default, bool warmValidator = true)
     {
         await MigrateAsync(app, ct);
         using var scope = app.Services.CreateScope();
@@ -180,7 +180,8 @@ public static class HubApp
         var result = await scope.ServiceProvider.GetRequiredService<ReferenceLoader>().LoadAsync(referenceFolder, ct);
         app.Logger.LogInformation("Reference data: {Organisations} organisations ({Created} created, {Updated} updated), {Postcodes} postcode prefixes",
             result.Organisations, result.Created, result.Updated, result.Postcodes);
-        _ = app.Services.GetRequiredService<ProfileValidator>().WarmUpAsync(ct);
+        // A serving hub pays the validator's start-up cost now rather than on its first write; the CLI never validates.
+        if (warmValidator) _ = app.Services.GetRequiredService<ProfileValidator>().WarmUpAsync(ct);
     }
 
     /// <summary>Creates or migrates the schema of the configured provider.</summary>

@@ -5,10 +5,10 @@ namespace Hub.Api.Storage;
 /// <summary>Reads the access-relevant facts off a Patient resource.</summary>
 public static class PatientFacts
 {
-    public const string NhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+    public const string NhsNumberSystem = Hub.Mappers.Identifiers.NhsNumber.System;
     public const string OdsSystem = "https://fhir.nhs.uk/Id/ods-organization-code";
-    public const string LaNumberSystem = "https://fhir.carehub.org.uk/Id/dfe-la-number";
-    public const string LaChildIdSystemPrefix = "https://fhir.carehub.org.uk/Id/la-child-id/";
+    public const string LaNumberSystem = Hub.Mappers.Ssda903.Mapping.Cla.LaNumberSystem;
+    public const string LaChildIdSystemPrefix = Hub.Mappers.Ssda903.Mapping.Cla.ChildIdSystemPrefix;
 
     public static (string? NhsNumber, string? ManagingLa, string? RegisteredGp, DateOnly? BirthDate, string? LaChildId) From(Patient p)
     {

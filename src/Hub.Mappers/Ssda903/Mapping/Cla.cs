@@ -18,7 +18,8 @@ public static class Cla
     /// <summary>SNOMED CT "Looked after child" (confirmed in reference/fhir-uk.md).</summary>
     public const string SnomedLookedAfterChild = "764841000000100";
 
-    public static string ChildIdSystem(string la) => $"{Base}/Id/la-child-id/{la}";
+    public const string ChildIdSystemPrefix = Base + "/Id/la-child-id/";
+    public static string ChildIdSystem(string la) => ChildIdSystemPrefix + la;
     public static string EpisodeIdSystem(string la) => $"{Base}/Id/la-episode/{la}";
     public static string ObservationIdSystem(string la) => $"{Base}/Id/la-observation/{la}";
     public static string FlagIdSystem(string la) => $"{Base}/Id/la-flag/{la}";

@@ -93,6 +93,8 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         // What the hub already holds of this LA's imported children, found by the identifiers the import gives them.
         var existing = await ExistingAsync(la, ct);
         var facts = await db.PatientFacts.Where(f => f.ManagingLa == la && f.LaChildId != null).ToDictionaryAsync(f => f.LaChildId!, ct);
+        // Each child's stored episodes, found once: looking them up per child across all of the LA's resources was quadratic.
+        var storedEpisodes = existing.Values.Where(r => r.Type == "EpisodeOfCare" && r.PatientId is not null).ToLookup(r => r.PatientId!);
         int created = 0, updated = 0, unchanged = 0, episodes = 0, done = 0;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -105,7 +107,7 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
 
             // Episodes of earlier returns that this one does not repeat still count for the child's status.
             var returned = mapped.Episodes.Select(e => Key(e.Identifier[0].System!, e.Identifier[0].Value!)).ToHashSet();
-            var earlier = existing.Values.Where(r => r.Type == "EpisodeOfCare" && r.PatientId == patientId && !returned.Contains(r.Key))
+            var earlier = storedEpisodes[patientId].Where(r => !returned.Contains(r.Key))
                 .Select(r => (EpisodeOfCare)FhirFormat.ParseJson(r.Json!)).ToList();
             foreach (var open in earlier.Where(e => e.Status == EpisodeOfCare.EpisodeOfCareStatus.Active))
                 issues.Add(new ImportIssue(IssueSeverity.Warning, "episodes", null, "DECOM", null,
@@ -128,7 +130,9 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
             }
             episodes += mapped.Episodes.Count;
 
-            if (!facts.TryGetValue(child.ChildId, out var f)) db.PatientFacts.Add(f = new PatientFactsRow { PatientId = patientId, LaChildId = child.ChildId, ManagingLa = la });
+            if (!facts.TryGetValue(child.ChildId, out var f)) db.PatientFacts.Add(f = facts[child.ChildId] = new PatientFactsRow { PatientId = patientId, LaChildId = child.ChildId, ManagingLa = la });
+            // Rows saved by an earlier batch are no longer tracked once the tracker is cleared: track this one again before changing it.
+            else if (db.Entry(f).State == EntityState.Detached) db.PatientFacts.Attach(f);
             f.NhsNumber = patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value;
             f.BirthDate = child.BirthDate;
             if (status.Adopted && !f.Sealed) f.SealedYear = year;
@@ -143,7 +147,6 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
             {
                 await db.SaveChangesAsync(ct);
                 db.ChangeTracker.Clear();
-                facts = await ReattachFactsAsync(la, facts, ct);
                 progress?.Report(new("writing", done, toImport.Count));
             }
         }
@@ -232,13 +235,5 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         var map = new Dictionary<string, Existing>();
         foreach (var r in rows) map[Key(r.System!, r.Code)] = new Existing(Key(r.System!, r.Code), r.Type, r.Id, r.PatientId, r.ContentHash, r.Json);
         return map;
-    }
-
-    async Task<Dictionary<string, PatientFactsRow>> ReattachFactsAsync(string la, Dictionary<string, PatientFactsRow> facts, CancellationToken ct)
-    {
-        // After the change tracker is cleared the rows are detached; tracking them again keeps later changes saved.
-        foreach (var f in facts.Values) db.PatientFacts.Attach(f);
-        await Task.CompletedTask;
-        return facts;
     }
 }

@@ -61,7 +61,6 @@ public sealed class CliTests : IDisposable
         var (capturedOut, capturedError) = (new StringWriter(), new StringWriter());
         Console.SetOut(capturedOut);
         Console.SetError(capturedError);
-        HangfireLogs.Detach();
         try
         {
             var code = await CommandLine.RunAsync(args);
@@ -71,7 +70,6 @@ public sealed class CliTests : IDisposable
         {
             Console.SetOut(stdout);
             Console.SetError(stderr);
-            HangfireLogs.Detach();
         }
     }
 
@@ -160,7 +158,6 @@ public sealed class CliTests : IDisposable
         Assert.Equal((3, 0, 0, 4, 2), SummaryOf(second));
 
         // The load went into the configured database: the LA is there, part of its ICB.
-        HangfireLogs.Detach();
         await using (var app = HubApp.Build([]))
         {
             using var scope = app.Services.CreateScope();
@@ -168,7 +165,6 @@ public sealed class CliTests : IDisposable
             Assert.NotNull(stored);
             Assert.Contains("Organization/QXX", stored.Row.Json);
         }
-        HangfireLogs.Detach();
 
         // A renamed organisation is one update, the rest unchanged.
         var renamed = ReferenceFolder(ValidOrganisations.Replace("Test Council", "Test Borough Council"));

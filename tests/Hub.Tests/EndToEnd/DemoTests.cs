@@ -16,7 +16,6 @@ public abstract class DemoHubFixture(string provider) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        HangfireLogs.Detach();
         Hub = await RunningHub.StartAsync(provider);
         Loaded = await DemoLoader.LoadAsync(Hub.App, Hub.BaseUrl);
     }
@@ -24,7 +23,6 @@ public abstract class DemoHubFixture(string provider) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Hub.DisposeAsync();
-        HangfireLogs.Detach();
     }
 }
 

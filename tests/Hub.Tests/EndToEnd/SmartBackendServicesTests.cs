@@ -21,7 +21,6 @@ public sealed class RegisteredClientHubFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        HangfireLogs.Detach();
         Hub = await RunningHub.StartAsync("Sqlite", new Dictionary<string, string?>
         {
             ["Hub:Auth:DevTokens"] = "false",
@@ -36,7 +35,6 @@ public sealed class RegisteredClientHubFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Hub.DisposeAsync();
-        HangfireLogs.Detach();
     }
 }
 

@@ -32,7 +32,7 @@ public sealed class ImportCrashTests
     {
         var cs = PostgresCluster.Instance.CreateDatabase("crash");
         var folder = Directory.CreateTempSubdirectory("carehub-crash-").FullName;
-        var data = ImportEndpointTests.SharedData("ssda903", "2018");
+        var data = Path.Combine(Ssda903.Ssda903TestFiles.Synthetic, "2018");
 
         using (var migrate = Cli(cs, folder, "reference", "load", Path.Combine(AppContext.BaseDirectory, "ReferenceData", "demo")))
         {

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Hl7.Fhir.Model;
 using Hub.Tests.Http;
 using Hub.Tests.Infrastructure;
+using Hub.Tests.Ssda903;
 
 namespace Hub.Tests.Ssda903Import;
 
@@ -10,17 +11,10 @@ public abstract class ImportEndpointTests(HubFixture fixture)
 {
     RunningHub Hub => fixture.Hub;
 
-    public static string SharedData(params string[] parts)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CareHub.sln"))) dir = dir.Parent;
-        return Path.Combine([dir!.FullName, "..", "shared", "data", .. parts]);
-    }
-
     static MultipartFormDataContent Return(string year)
     {
         var form = new MultipartFormDataContent();
-        foreach (var file in Directory.GetFiles(SharedData("ssda903", year), "*.csv"))
+        foreach (var file in Directory.GetFiles(Path.Combine(Ssda903TestFiles.Synthetic, year), "*.csv"))
         {
             var part = new ByteArrayContent(File.ReadAllBytes(file));
             part.Headers.ContentType = new MediaTypeHeaderValue("text/csv");

@@ -20,7 +20,7 @@ public sealed class MappedResourcesConformTests
     [InlineData("2019")]
     public void every_resource_mapped_from_a_synthetic_year_conforms_to_its_profile(string year)
     {
-        var ret = Ssda903Reader.ReadFolder("933", int.Parse(year), ImportEndpointTests.SharedData("ssda903", year));
+        var ret = Ssda903Reader.ReadFolder("933", int.Parse(year), Path.Combine(Ssda903.Ssda903TestFiles.Synthetic, year));
         var codes = CodeLists.Load(Path.Combine(AppContext.BaseDirectory, "fhir-profiles"));
         var quarantined = Ssda903Checker.Check(ret, codes).Where(i => i.Severity == IssueSeverity.Error && i.Child is not null).Select(i => i.Child).ToHashSet();
         var ctx = new MappingContext("933", int.Parse(year), "QSL", prefix => prefix == "TA" ? "QSL" : null, (field, code) => codes.IsValid(field, code, int.Parse(year)));

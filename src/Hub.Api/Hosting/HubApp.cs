@@ -99,6 +99,7 @@ public static class HubApp
         services.AddSingleton(_ => Hub.Mappers.Ssda903.CodeLists.Load(ProfilesFolder));
         services.AddScoped<Ssda903.Ssda903Importer>();
         services.AddScoped<Ssda903.ImportJob>();
+        services.AddSingleton<Ssda903.ImportProgressBoard>();
 
         builder.AddHubAuth();
         builder.AddHubJobs(provider, connectionString);

@@ -83,7 +83,7 @@ public static class ImportEndpoints
         }
     }
 
-    static async Task<IResult> StatusAsync(HttpContext http, string id, HubDb db)
+    static async Task<IResult> StatusAsync(HttpContext http, string id, HubDb db, ImportProgressBoard board)
     {
         var caller = CallerOf(http);
         var job = await db.ImportJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id);
@@ -102,9 +102,10 @@ public static class ImportEndpoints
             await FhirFormat.WriteOutcomeAsync(http, 500, Outcomes.Error(OperationOutcome.IssueType.Exception, $"Import job {id} failed; nothing was written"));
             return Results.Empty;
         }
-        var percent = job.ChildrenTotal == 0 ? 0 : 100 * job.ChildrenDone / job.ChildrenTotal;
-        http.Response.Headers["X-Progress"] = $"{job.Stage} {percent}%";
-        await FhirFormat.WriteAsync(http, 202, Outcomes.Information($"{job.State}: {job.Stage}, {job.ChildrenDone} of {job.ChildrenTotal} children ({percent}%)"));
+        var p = board.Of(id) ?? new ImportProgress(job.Stage, job.ChildrenDone, job.ChildrenTotal);
+        var percent = p.Total == 0 ? 0 : 100 * p.Done / p.Total;
+        http.Response.Headers["X-Progress"] = $"{p.Stage} {percent}%";
+        await FhirFormat.WriteAsync(http, 202, Outcomes.Information($"{job.State}: {p.Stage}, {p.Done} of {p.Total} ({percent}%)"));
         return Results.Empty;
     }
 

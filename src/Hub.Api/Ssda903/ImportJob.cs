@@ -4,8 +4,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Hub.Api.Ssda903;
 
-/// <summary>Runs an uploaded return as a Hangfire job, keeping its progress and result in its import_jobs row.</summary>
-public sealed class ImportJob(HubDbFactory dbs, Ssda903Importer importer, TimeProvider clock, ILogger<ImportJob> log)
+/// <summary>The progress of the imports running in this process, by job id.</summary>
+public sealed class ImportProgressBoard
+{
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, ImportProgress> running = new();
+    public void Report(string jobId, ImportProgress p) => running[jobId] = p;
+    public void Forget(string jobId) => running.TryRemove(jobId, out _);
+    public ImportProgress? Of(string jobId) => running.TryGetValue(jobId, out var p) ? p : null;
+}
+
+/// <summary>Runs an uploaded return as a Hangfire job, keeping its state and result in its import_jobs row.</summary>
+public sealed class ImportJob(HubDbFactory dbs, Ssda903Importer importer, ImportProgressBoard board, TimeProvider clock, ILogger<ImportJob> log)
 {
     [Hangfire.AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(string jobId, string org, string orgType, string? clientId, CancellationToken ct)
@@ -15,17 +24,9 @@ public sealed class ImportJob(HubDbFactory dbs, Ssda903Importer importer, TimePr
         job.State = "running"; job.Stage = "reading";
         await db.SaveChangesAsync(ct);
         var caller = new Caller(org, orgType, null, "direct-care", null, ["system/*.cruds"], clientId);
-        var last = DateTime.MinValue;
-        var progress = new Progress<ImportProgress>(p =>
-        {
-            // At most every half second: progress is for people watching, not a second workload.
-            var now = clock.GetUtcNow().UtcDateTime;
-            if (now - last < TimeSpan.FromMilliseconds(500) && p.Stage != "done") return;
-            last = now;
-            using var progressDb = dbs.Create();
-            progressDb.ImportJobs.Where(j => j.Id == jobId).ExecuteUpdate(s => s
-                .SetProperty(j => j.Stage, p.Stage).SetProperty(j => j.ChildrenDone, p.Done).SetProperty(j => j.ChildrenTotal, p.Total));
-        });
+        // Progress stays in memory while the import runs: written to the database it would wait on the import's own
+        // transaction (SQLite has one writer), so the status URL reads it from here.
+        var progress = new Progress<ImportProgress>(p => board.Report(jobId, p));
         try
         {
             var result = await importer.ImportAsync(caller, job.La, job.Year, job.Folder, progress, ct);
@@ -39,6 +40,7 @@ public sealed class ImportJob(HubDbFactory dbs, Ssda903Importer importer, TimePr
         }
         finally
         {
+            board.Forget(jobId);
             job.Finished = clock.GetUtcNow().UtcDateTime;
             db.ImportJobs.Update(job);
             await db.SaveChangesAsync(CancellationToken.None);

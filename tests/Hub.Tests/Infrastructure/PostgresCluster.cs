@@ -967,19 +967,20 @@ public static class ProcessRunner
         }
 
         // A daemonised grandchild may keep the pipes open; do not wait for it forever.
-        Task.WaitAll(pumps, TimeSpan.FromSeconds(5));
+        Task.WaitAll(pumps, TimeSpan.FromSeconds(timedOut ? 5 : 30));
         var exitCode = process.HasExited ? process.ExitCode : -1;
         clock.Stop();
         return new ProcessResult(fileName, arguments.ToArray(), exitCode, Snapshot(standardOutput), Snapshot(standardError), timedOut, clock.Elapsed);
     }
 
-    private static Task Pump(StreamReader reader, StringBuilder sink) => Task.Run(async () =>
+    // A thread of its own, not the thread pool: under a loaded test run the pool may not get round to it in time.
+    private static Task Pump(StreamReader reader, StringBuilder sink) => Task.Factory.StartNew(() =>
     {
         var buffer = new char[4096];
         try
         {
             int read;
-            while ((read = await reader.ReadAsync(buffer.AsMemory()).ConfigureAwait(false)) > 0)
+            while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
             {
                 lock (sink)
                 {
@@ -991,7 +992,7 @@ public static class ProcessRunner
         {
             // The process was disposed while a daemonised grandchild still held the pipe.
         }
-    });
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static string Snapshot(StringBuilder sink)
     {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Hl7.Fhir.FhirPath;
+using Hl7.FhirPath;
+using Hl7.FhirPath.Expressions;
 using Hl7.Fhir.Model;
 using Hub.Api.Storage;
 
@@ -14,12 +16,27 @@ public sealed record IndexEntries(
     List<(string Param, string Value)> Strings);
 
 /// <summary>Extracts search values from a resource by evaluating each parameter's FhirPath expression.</summary>
-public sealed class SearchIndexer(SearchParameters parameters)
+public sealed class SearchIndexer
 {
+    // Compiled once: looking each expression up in Firely's shared cache took a lock and a scan per evaluation, which
+    // cost more than evaluating it when an import indexes hundreds of thousands of resources on every core.
+    static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
+    readonly Dictionary<string, (SearchParameterDef Def, CompiledExpression? Expression)[]> byType;
+
+    public SearchIndexer(SearchParameters parameters)
+    {
+        byType = parameters.Types.ToDictionary(t => t, t => parameters.For(t).Select(p => (p, Compile(p.Expression))).ToArray());
+    }
+
+    /// <summary>An expression our model cannot compile indexes nothing rather than failing every write of its type.</summary>
+    static CompiledExpression? Compile(string expression)
+    {
+        try { return Compiler.Compile(expression); }
+        catch (Exception) { return null; }
+    }
+
     // Core expressions such as `subject.where(resolve() is Patient)` only need the target's type, which the reference
     // itself names: resolve() answers with an empty resource of that type, and nothing is ever fetched.
-    static readonly FhirEvaluationContext Context = new() { ElementResolver = ResolveByTypeOnly };
-
     static PocoNode? ResolveByTypeOnly(string reference)
     {
         if (Split(reference) is not { } target || ModelInfo.GetTypeForFhirType(target.Type) is not { } type) return null;
@@ -31,13 +48,20 @@ public sealed class SearchIndexer(SearchParameters parameters)
     public IndexEntries Extract(Resource resource)
     {
         var entries = new IndexEntries([], [], [], []);
-        var type = resource.TypeName;
-        foreach (var p in parameters.For(type))
+        if (byType.TryGetValue(resource.TypeName, out var parameters))
         {
-            IEnumerable<Base?> values;
-            try { values = resource.Select(p.Expression, Context); }
-            catch (Exception) { continue; } // an expression our model cannot evaluate indexes nothing rather than failing the write
-            foreach (var v in values) if (v is not null) Add(entries, p, v);
+            var node = resource.ToPocoNode(ModelInfo.ModelInspector, null);
+            // A context per resource: evaluation records the resource it runs on, and imports index on several threads.
+            var context = new FhirEvaluationContext { ElementResolver = ResolveByTypeOnly };
+            foreach (var (p, expression) in parameters)
+            {
+                if (expression is null) continue;
+                try
+                {
+                    foreach (var v in expression([node], context)) if (v?.Poco is { } value) Add(entries, p, value);
+                }
+                catch (Exception) { } // as above: a value the expression cannot evaluate on this resource indexes nothing
+            }
         }
         foreach (var tag in resource.Meta?.Tag ?? []) if (tag.Code is not null) entries.Tokens.Add(("_tag", tag.System, tag.Code));
         foreach (var label in resource.Meta?.Security ?? []) if (label.Code is not null) entries.Tokens.Add(("_security", label.System, label.Code));

@@ -50,7 +50,7 @@ public sealed record ImportResult(bool Committed, int Children, int Imported, in
 /// everything in one transaction. A file-level error rejects the whole import; a row-level error quarantines only that
 /// child, whose earlier state stays. Re-importing the same return changes nothing; next year's merges by (LA, CHILD, DECOM).
 /// </summary>
-public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer indexer, OrganisationDirectory organisations, CodeLists codes, TimeProvider clock, ILogger<Ssda903Importer> log)
+public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, OrganisationDirectory organisations, CodeLists codes, TimeProvider clock, ILogger<Ssda903Importer> log)
 {
     /// <summary>Imports the return at a path: a folder of CSV files, one EXPSSDA903 XML file, or a zip of either.</summary>
     public async Task<ImportResult> ImportAsync(Caller caller, string la, int year, string path, IProgress<ImportProgress>? progress = null, CancellationToken ct = default)
@@ -68,6 +68,9 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         return await ImportAsync(caller, ret, progress, ct);
     }
 
+    /// <summary>Children mapped and written together: big enough for COPY to pay, small enough to keep memory flat.</summary>
+    const int ChunkSize = 1000;
+
     public async Task<ImportResult> ImportAsync(Caller caller, Ssda903Return ret, IProgress<ImportProgress>? progress = null, CancellationToken ct = default)
     {
         var (la, year) = (ret.La, ret.Year);
@@ -77,6 +80,8 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
             issues.Add(new ImportIssue(IssueSeverity.Error, "(request)", null, null, null, $"LA {la} is not in the reference data"));
         if (issues.Any(i => i.FileLevel)) return Rejected(issues);
 
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await LockAsync(la, ct);
         var sealedChildren = await db.PatientFacts.AsNoTracking().Where(f => f.ManagingLa == la && f.Sealed && f.LaChildId != null)
             .ToDictionaryAsync(f => f.LaChildId!, f => f.SealedYear ?? 0, ct);
         progress?.Report(new("checking", 0, 1));
@@ -88,67 +93,24 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
 
         var postcodes = await db.PostcodeIcbs.AsNoTracking().ToDictionaryAsync(p => p.Prefix, p => p.Icb, ct);
         var ctx = new MappingContext(la, year, laOrg?.ParentIcb, prefix => postcodes.GetValueOrDefault(prefix), (field, code) => codes.IsValid(field, code, year));
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var run = new ImportRun(la, ctx, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), clock.GetUtcNow().UtcDateTime, indexer);
 
-        // What the hub already holds of this LA's imported children, found by the identifiers the import gives them.
-        var existing = await ExistingAsync(la, ct);
-        var facts = await db.PatientFacts.Where(f => f.ManagingLa == la && f.LaChildId != null).ToDictionaryAsync(f => f.LaChildId!, ct);
-        // Each child's stored episodes, found once: looking them up per child across all of the LA's resources was quadratic.
-        var storedEpisodes = existing.Values.Where(r => r.Type == "EpisodeOfCare" && r.PatientId is not null).ToLookup(r => r.PatientId!);
+        // A pipeline of two: while one chunk is written, the next is mapped, hashed and indexed on the other cores.
+        // Lookups and writes share the transaction's connection, so they take turns; the CPU work overlaps both.
+        var chunks = toImport.Chunk(ChunkSize).ToList();
         int created = 0, updated = 0, unchanged = 0, episodes = 0, done = 0;
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        foreach (var child in toImport)
+        await using var writer = BulkWriter.For(db);
+        Task<PreparedChunk>? preparing = chunks.Count == 0 ? null : PrepareAsync(run, chunks[0], await StoredAsync(la, chunks[0], ct));
+        for (var i = 0; i < chunks.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
-            var patientKey = Key(Cla.ChildIdSystem(la), child.ChildId);
-            var patientId = existing.TryGetValue(patientKey, out var known) ? known.Id : StableId(patientKey);
-            var mapped = ChildMapper.Map(child, patientId, ctx);
-
-            // Episodes of earlier returns that this one does not repeat still count for the child's status.
-            var returned = mapped.Episodes.Select(e => Key(e.Identifier[0].System!, e.Identifier[0].Value!)).ToHashSet();
-            var earlier = storedEpisodes[patientId].Where(r => !returned.Contains(r.Key))
-                .Select(r => (EpisodeOfCare)FhirFormat.ParseJson(r.Json!)).ToList();
-            foreach (var open in earlier.Where(e => e.Status == EpisodeOfCare.EpisodeOfCareStatus.Active))
-                issues.Add(new ImportIssue(IssueSeverity.Warning, "episodes", null, "DECOM", null,
-                    $"the episode open since {open.Period?.Start} in an earlier return is missing from this one (no carry-over); it is kept as it was", child.ChildId));
-            var status = CareStatus.Of(child.BirthDate, mapped.Episodes.Concat(earlier).Select(ChildMapper.FactsOf).ToList(), ctx.LaIcb, today);
-
-            var patient = MergePatient(known, mapped.Patient);
-            (created, updated, unchanged) = Add(await WriteAsync(patient, existing.GetValueOrDefault(patientKey), patientId, ct), created, updated, unchanged);
-            foreach (var e in mapped.Episodes)
-                (created, updated, unchanged) = Add(await WriteAsync(e, existing.GetValueOrDefault(Key(e.Identifier[0].System!, e.Identifier[0].Value!)), patientId, ct), created, updated, unchanged);
-            foreach (var o in mapped.Observations)
-                (created, updated, unchanged) = Add(await WriteAsync(o, existing.GetValueOrDefault(Key(o.Identifier[0].System!, o.Identifier[0].Value!)), patientId, ct), created, updated, unchanged);
-            foreach (var flag in ChildMapper.Flags(child.ChildId, patientId, status, ctx, today))
-            {
-                var key = Key(flag.Identifier[0].System!, flag.Identifier[0].Value!);
-                var current = existing.GetValueOrDefault(key);
-                // A flag that never applied is not written; one that applied keeps its history as inactive.
-                if (flag.Status == Flag.FlagStatus.Inactive && current is null) continue;
-                (created, updated, unchanged) = Add(await WriteAsync(flag, current, patientId, ct), created, updated, unchanged);
-            }
-            episodes += mapped.Episodes.Count;
-
-            if (!facts.TryGetValue(child.ChildId, out var f)) db.PatientFacts.Add(f = facts[child.ChildId] = new PatientFactsRow { PatientId = patientId, LaChildId = child.ChildId, ManagingLa = la });
-            // Rows saved by an earlier batch are no longer tracked once the tracker is cleared: track this one again before changing it.
-            else if (db.Entry(f).State == EntityState.Detached) db.PatientFacts.Attach(f);
-            f.NhsNumber = patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value;
-            f.BirthDate = child.BirthDate;
-            if (status.Adopted && !f.Sealed) f.SealedYear = year;
-            f.Sealed = status.Adopted;
-            f.LookedAfter = status.LookedAfter;
-            f.PlacementIcb = status.PlacementIcb;
-            f.LastPlacementIcb = status.LastPlacementIcb;
-            f.LastPlacementEnded = status.LastPlacementEnded;
-            f.CareLeaverUntil = status.EligibleUntil;
-
-            if (++done % 500 == 0)
-            {
-                await db.SaveChangesAsync(ct);
-                db.ChangeTracker.Clear();
-                progress?.Report(new("writing", done, toImport.Count));
-            }
+            var prepared = await preparing!;
+            if (i + 1 < chunks.Count) preparing = PrepareAsync(run, chunks[i + 1], await StoredAsync(la, chunks[i + 1], ct));
+            await writer.WriteAsync(prepared.Batch, ct);
+            issues.AddRange(prepared.Issues);
+            (created, updated, unchanged, episodes) = (created + prepared.Created, updated + prepared.Updated, unchanged + prepared.Unchanged, episodes + prepared.Episodes);
+            done += chunks[i].Length;
+            progress?.Report(new("writing", done, toImport.Count));
         }
         db.Audit.Add(AuditEvents.ToRow(new AuditRecord(caller, "$import-ssda903", AuditEvent.AuditEventOutcome.N0, null, [$"Organization/{la}"],
             Decision: $"year={year} children={allChildren} imported={toImport.Count} quarantined={quarantined.Count} created={created} updated={updated} unchanged={unchanged}"),
@@ -161,15 +123,109 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         return new ImportResult(true, allChildren, toImport.Count, quarantined.Count, episodes, created, updated, unchanged, Order(issues));
     }
 
+    /// <summary>
+    /// Two imports for the same LA run one after the other: each reads what the other would write. SQLite's write
+    /// transaction already serialises them; PostgreSQL needs a lock held to the end of the transaction.
+    /// </summary>
+    async Task LockAsync(string la, CancellationToken ct)
+    {
+        if (db is not PostgresHubDb) return;
+        var key = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("ssda903-import|" + la)));
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", ct);
+    }
+
+    /// <summary>What one import needs beside each child: the LA, the mapping context, today and the write time.</summary>
+    sealed record ImportRun(string La, MappingContext Context, DateOnly Today, DateTime Now, SearchIndexer Indexer);
+
+    /// <summary>A chunk mapped and staged: the rows to write, the warnings found, and the counts.</summary>
+    sealed record PreparedChunk(BulkBatch Batch, List<ImportIssue> Issues, int Created, int Updated, int Unchanged, int Episodes);
+
+    /// <summary>One child's part of a chunk.</summary>
+    sealed class ChildWrite
+    {
+        public List<StagedRows> Created { get; } = [];
+        public List<(StagedRows, int)> Updated { get; } = [];
+        public List<ImportIssue> Issues { get; } = [];
+        public int Unchanged { get; set; }
+        public int Episodes { get; set; }
+        public required PatientFactsRow Facts { get; init; }
+    }
+
+    static Task<PreparedChunk> PrepareAsync(ImportRun run, ChildRecord[] chunk, StoredChunk stored) => Task.Run(() =>
+    {
+        var writes = chunk.AsParallel().AsOrdered().Select(child => Prepare(run, child, stored)).ToList();
+        var batch = new BulkBatch();
+        var issues = new List<ImportIssue>();
+        foreach (var w in writes)
+        {
+            batch.Created.AddRange(w.Created);
+            batch.Updated.AddRange(w.Updated);
+            batch.Facts.Add(w.Facts);
+            issues.AddRange(w.Issues);
+        }
+        return new PreparedChunk(batch, issues, writes.Sum(w => w.Created.Count), writes.Sum(w => w.Updated.Count), writes.Sum(w => w.Unchanged), writes.Sum(w => w.Episodes));
+    });
+
+    /// <summary>One child: mapped, merged with what is stored, staged where changed, and its facts brought up to date. Pure but for the parse of stored JSON.</summary>
+    static ChildWrite Prepare(ImportRun run, ChildRecord child, StoredChunk stored)
+    {
+        var (la, ctx) = (run.La, run.Context);
+        var knownPatient = stored.Patients.GetValueOrDefault(child.ChildId);
+        var patientId = knownPatient?.Id ?? StableId(Key(Cla.ChildIdSystem(la), child.ChildId));
+        var mapped = ChildMapper.Map(child, patientId, ctx);
+        var facts = stored.Facts.GetValueOrDefault(patientId) ?? new PatientFactsRow { PatientId = patientId, ManagingLa = la };
+        var write = new ChildWrite { Facts = facts, Episodes = mapped.Episodes.Count };
+
+        // Episodes of earlier returns that this one does not repeat still count for the child's status.
+        var returned = mapped.Episodes.Select(e => Key(e.Identifier[0].System!, e.Identifier[0].Value!)).ToHashSet();
+        var earlier = stored.EpisodesOf(patientId).Where(r => !returned.Contains(r.Key!))
+            .Select(r => (EpisodeOfCare)FhirFormat.ParseJson(r.Json!)).ToList();
+        foreach (var open in earlier.Where(e => e.Status == EpisodeOfCare.EpisodeOfCareStatus.Active))
+            write.Issues.Add(new ImportIssue(IssueSeverity.Warning, "episodes", null, "DECOM", null,
+                $"the episode open since {open.Period?.Start} in an earlier return is missing from this one (no carry-over); it is kept as it was", child.ChildId));
+        var status = CareStatus.Of(child.BirthDate, mapped.Episodes.Concat(earlier).Select(ChildMapper.FactsOf).ToList(), ctx.LaIcb, run.Today);
+
+        var patient = MergePatient(knownPatient is { Deleted: false } ? knownPatient.Json : null, mapped.Patient);
+        Stage(run, write, patient, knownPatient, patientId);
+        foreach (var e in mapped.Episodes) Stage(run, write, e, stored.Find(e), patientId);
+        foreach (var o in mapped.Observations) Stage(run, write, o, stored.Find(o), patientId);
+        foreach (var flag in ChildMapper.Flags(child.ChildId, patientId, status, ctx, run.Today))
+        {
+            var current = stored.Find(flag);
+            // A flag that never applied is not written; one that applied keeps its history as inactive.
+            if (flag.Status == Flag.FlagStatus.Inactive && current is not { Deleted: false }) continue;
+            Stage(run, write, flag, current, patientId);
+        }
+
+        facts.LaChildId = child.ChildId;
+        facts.ManagingLa = la;
+        facts.NhsNumber = patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value;
+        facts.BirthDate = child.BirthDate;
+        if (status.Adopted && !facts.Sealed) facts.SealedYear = ctx.Year;
+        facts.Sealed = status.Adopted;
+        facts.LookedAfter = status.LookedAfter;
+        facts.PlacementIcb = status.PlacementIcb;
+        facts.LastPlacementIcb = status.LastPlacementIcb;
+        facts.LastPlacementEnded = status.LastPlacementEnded;
+        facts.CareLeaverUntil = status.EligibleUntil;
+        return write;
+    }
+
+    /// <summary>Stages a resource unless the hub already holds the same content; a deleted one comes back as a new version.</summary>
+    static void Stage(ImportRun run, ChildWrite write, Resource resource, StoredResource? current, string patientId)
+    {
+        resource.Id = current?.Id ?? (resource is Patient ? patientId : StableId(IdentifierKey(resource)));
+        // A new resource needs no hash to compare: Stage computes it from the one serialisation it makes anyway.
+        var hash = current is null ? null : ResourceStore.Hash(resource);
+        if (current is { Deleted: false, Hash: { } stored } && stored == hash) { write.Unchanged++; return; }
+        var rows = ResourceStore.Stage(resource, current?.Version ?? 0, current is null ? "POST" : "PUT", run.Indexer.Extract(resource), patientId, run.Now, hash);
+        if (current is null) write.Created.Add(rows); else write.Updated.Add((rows, current.Version));
+    }
+
     static ImportResult Rejected(List<ImportIssue> issues) => new(false, 0, 0, 0, 0, 0, 0, 0, Order(issues));
 
     static IReadOnlyList<ImportIssue> Order(IEnumerable<ImportIssue> issues) =>
         issues.OrderBy(i => i.Severity).ThenBy(i => i.File, StringComparer.Ordinal).ThenBy(i => i.Row ?? 0).ToList();
-
-    static (int, int, int) Add(string outcome, int c, int u, int n) => outcome switch
-    {
-        "created" => (c + 1, u, n), "updated" => (c, u + 1, n), _ => (c, u, n + 1),
-    };
 
     static string Key(string system, string value) => system + "|" + value;
 
@@ -178,10 +234,10 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..32];
 
     /// <summary>An import never takes away what others wrote on a Patient (names, GP, NHS number): it sets what the 903 says.</summary>
-    static Patient MergePatient(Existing? known, Patient mapped)
+    static Patient MergePatient(string? storedJson, Patient mapped)
     {
-        if (known?.Json is null) return mapped;
-        var current = (Patient)FhirFormat.ParseJson(known.Json);
+        if (storedJson is null) return mapped;
+        var current = (Patient)FhirFormat.ParseJson(storedJson);
         foreach (var id in mapped.Identifier.Where(m => !current.Identifier.Any(c => c.System == m.System && c.Value == m.Value)))
         {
             current.Identifier.RemoveAll(c => c.System == id.System);
@@ -201,15 +257,6 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         return current;
     }
 
-    async Task<string> WriteAsync(Resource resource, Existing? current, string patientId, CancellationToken ct)
-    {
-        resource.Id = current?.Id ?? (resource is Patient ? patientId : StableId(IdentifierKey(resource)));
-        if (current?.Hash is { } hash && hash == ResourceStore.Hash(resource)) return "unchanged";
-        var row = current is null ? null : await db.Resources.AsNoTracking().FirstAsync(r => r.Type == resource.TypeName && r.Id == current.Id, ct);
-        await store.StageWriteAsync(resource, row, row is null ? "POST" : "PUT", indexer.Extract(resource), patientId, keepFacts: false);
-        return row is null ? "created" : "updated";
-    }
-
     static string IdentifierKey(Resource r)
     {
         var id = r switch
@@ -220,20 +267,72 @@ public sealed class Ssda903Importer(HubDb db, ResourceStore store, SearchIndexer
         return Key(id.System!, id.Value!);
     }
 
-    /// <summary>A stored resource of this LA's imports, known by its identifier.</summary>
-    sealed record Existing(string Key, string Type, string Id, string? PatientId, string? Hash, string? Json);
+    /// <summary>A stored resource of an imported child: known by its identifier (Key), or, once deleted and so unindexed, by its id.</summary>
+    sealed record StoredResource(string Type, string Id, int Version, string? Hash, bool Deleted, string? Key, string? Json);
 
-    async Task<Dictionary<string, Existing>> ExistingAsync(string la, CancellationToken ct)
+    /// <summary>What the hub holds of one chunk's children: their Patients by CHILD, their imported resources, and their facts.</summary>
+    sealed class StoredChunk
     {
-        string[] systems = [Cla.ChildIdSystem(la), Cla.EpisodeIdSystem(la), Cla.ObservationIdSystem(la), Cla.FlagIdSystem(la)];
-        var rows = await (from t in db.Tokens.AsNoTracking()
-                          where t.Param == "identifier" && t.System != null && systems.Contains(t.System)
-                          join r in db.Resources.AsNoTracking() on new { t.Type, t.Id } equals new { r.Type, r.Id }
-                          where !r.Deleted
-                          select new { t.System, t.Code, r.Type, r.Id, r.PatientId, r.ContentHash, Json = r.Type == "Patient" || r.Type == "EpisodeOfCare" ? r.Json : null })
-                         .ToListAsync(ct);
-        var map = new Dictionary<string, Existing>();
-        foreach (var r in rows) map[Key(r.System!, r.Code)] = new Existing(Key(r.System!, r.Code), r.Type, r.Id, r.PatientId, r.ContentHash, r.Json);
-        return map;
+        public Dictionary<string, StoredResource> Patients { get; } = [];
+        public Dictionary<string, StoredResource> ByKey { get; } = [];
+        public Dictionary<(string Type, string Id), StoredResource> ById { get; } = [];
+        public Dictionary<string, List<StoredResource>> Episodes { get; } = [];
+        public Dictionary<string, PatientFactsRow> Facts { get; } = [];
+
+        public IEnumerable<StoredResource> EpisodesOf(string patientId) =>
+            Episodes.TryGetValue(patientId, out var e) ? e.Where(r => !r.Deleted && r.Key is not null && r.Json is not null) : [];
+
+        /// <summary>The stored version of an imported resource: by its identifier, or by the id the import gives that identifier.</summary>
+        public StoredResource? Find(Resource r)
+        {
+            var key = IdentifierKey(r);
+            return ByKey.GetValueOrDefault(key) ?? ById.GetValueOrDefault((r.TypeName, StableId(key)));
+        }
+    }
+
+    /// <summary>Three queries per chunk, each by index: Patients by CHILD id (and by the id an import gives them), their resources, their facts.</summary>
+    async Task<StoredChunk> StoredAsync(string la, ChildRecord[] chunk, CancellationToken ct)
+    {
+        var stored = new StoredChunk();
+        var childSystem = Cla.ChildIdSystem(la);
+        var childIds = chunk.Select(c => c.ChildId).ToList();
+        var byStableId = chunk.ToDictionary(c => StableId(Key(childSystem, c.ChildId)), c => c.ChildId);
+        var stableIds = byStableId.Keys.ToList();
+
+        var indexed = await (from t in db.Tokens.AsNoTracking()
+                             where t.Type == "Patient" && t.Param == "identifier" && t.System == childSystem && childIds.Contains(t.Code)
+                             join r in db.Resources.AsNoTracking() on new { t.Type, t.Id } equals new { r.Type, r.Id }
+                             select new { t.Code, r.Id, r.Version, r.ContentHash, r.Deleted, r.Json }).ToListAsync(ct);
+        foreach (var p in indexed) stored.Patients[p.Code] = new StoredResource("Patient", p.Id, p.Version, p.ContentHash, p.Deleted, null, p.Json);
+        var byId = await db.Resources.AsNoTracking().Where(r => r.Type == "Patient" && stableIds.Contains(r.Id))
+            .Select(r => new { r.Id, r.Version, r.ContentHash, r.Deleted, r.Json }).ToListAsync(ct);
+        foreach (var p in byId)
+            stored.Patients.TryAdd(byStableId[p.Id], new StoredResource("Patient", p.Id, p.Version, p.ContentHash, p.Deleted, null, p.Json));
+
+        var patientIds = stored.Patients.Values.Select(p => p.Id).ToList();
+        if (patientIds.Count == 0) return stored;
+        string[] systems = [Cla.EpisodeIdSystem(la), Cla.ObservationIdSystem(la), Cla.FlagIdSystem(la)];
+        string[] types = ["EpisodeOfCare", "Observation", "Flag"];
+        var resources = await (from r in db.Resources.AsNoTracking()
+                               where r.PatientId != null && patientIds.Contains(r.PatientId) && types.Contains(r.Type)
+                               join t in db.Tokens.AsNoTracking().Where(t => t.Param == "identifier" && t.System != null && systems.Contains(t.System))
+                                   on new { r.Type, r.Id } equals new { t.Type, t.Id } into ids
+                               from t in ids.DefaultIfEmpty()
+                               select new { r.Type, r.Id, r.PatientId, r.Version, r.ContentHash, r.Deleted, t.System, Code = (string?)t.Code, Json = r.Type == "EpisodeOfCare" ? r.Json : null })
+                              .ToListAsync(ct);
+        foreach (var r in resources)
+        {
+            var resource = new StoredResource(r.Type, r.Id, r.Version, r.ContentHash, r.Deleted, r.Code is null ? null : Key(r.System!, r.Code), r.Json);
+            if (resource.Key is not null) stored.ByKey[resource.Key] = resource;
+            stored.ById[(r.Type, r.Id)] = resource;
+            if (r.Type == "EpisodeOfCare")
+            {
+                if (!stored.Episodes.TryGetValue(r.PatientId!, out var list)) stored.Episodes[r.PatientId!] = list = [];
+                list.Add(resource);
+            }
+        }
+        foreach (var f in await db.PatientFacts.AsNoTracking().Where(f => patientIds.Contains(f.PatientId)).ToListAsync(ct))
+            stored.Facts[f.PatientId] = f;
+        return stored;
     }
 }

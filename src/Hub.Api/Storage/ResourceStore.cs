@@ -8,6 +8,19 @@ namespace Hub.Api.Storage;
 /// <summary>A stored resource with the facts about its patient, read in one query.</summary>
 public sealed record Stored(ResourceRow Row, PatientFactsRow? Facts);
 
+/// <summary>The rows one write of a resource makes: its current row, its version, and its search index.</summary>
+public sealed record StagedRows(ResourceRow Row, ResourceVersionRow Version, IndexRows Index);
+
+/// <summary>A resource's search index as rows of the four index tables.</summary>
+public sealed record IndexRows(List<TokenIndexRow> Tokens, List<ReferenceIndexRow> References, List<DateIndexRow> Dates, List<StringIndexRow> Strings)
+{
+    public static IndexRows Of(string type, string id, IndexEntries index) => new(
+        [.. index.Tokens.Distinct().Select(t => new TokenIndexRow { Type = type, Id = id, Param = t.Param, System = t.System, Code = t.Code })],
+        [.. index.References.Distinct().Select(r => new ReferenceIndexRow { Type = type, Id = id, Param = r.Param, TargetType = r.TargetType, TargetId = r.TargetId })],
+        [.. index.Dates.Distinct().Select(d => new DateIndexRow { Type = type, Id = id, Param = d.Param, Start = d.Start, End = d.End })],
+        [.. index.Strings.Distinct().Select(s => new StringIndexRow { Type = type, Id = id, Param = s.Param, Value = s.Value })]);
+}
+
 /// <summary>
 /// Keeps resources as FHIR JSON with full history and their search index. It stages writes on the
 /// caller's DbContext; the caller commits them, with the audit, in one transaction.
@@ -50,38 +63,53 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         : index.References.FirstOrDefault(r => r.TargetType == "Patient" && r.Param is "patient" or "subject" or "beneficiary").TargetId;
 
     /// <summary>Stages a new resource (version 1) or a new version of an existing one; nothing is saved here.</summary>
-    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId, bool keepFacts = true)
+    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var staged = Stage(resource, current?.Version ?? 0, method, index, patientId, clock.GetUtcNow().UtcDateTime);
+        var row = staged.Row;
+        if (current is null) db.Resources.Add(row);
+        else
+        {
+            db.Resources.Attach(current); // tracked with its original version, which is the concurrency token
+            current.Version = row.Version; current.LastUpdated = row.LastUpdated; current.PatientId = row.PatientId;
+            current.Json = row.Json; current.Deleted = false; current.ContentHash = row.ContentHash;
+            row = current;
+            await DeleteIndexAsync(row.Type, row.Id);
+        }
+        db.Versions.Add(staged.Version);
+        db.Tokens.AddRange(staged.Index.Tokens);
+        db.References.AddRange(staged.Index.References);
+        db.Dates.AddRange(staged.Index.Dates);
+        db.Strings.AddRange(staged.Index.Strings);
+        if (resource is Patient p) await StageFactsAsync(p);
+        return row;
+    }
+
+    /// <summary>
+    /// The rows one write makes, the next version after <paramref name="currentVersion"/> (0 for a new resource): pure,
+    /// so the bulk import can make them in parallel and write them its own way. Sets the resource's meta version and date.
+    /// </summary>
+    /// <param name="hash">The content hash when the caller already has it (<see cref="Hash"/>), so it is not computed twice.</param>
+    public static StagedRows Stage(Resource resource, int currentVersion, string method, IndexEntries index, string? patientId, DateTime now, string? hash = null)
+    {
         now = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc); // both providers keep milliseconds
-        var version = (current?.Version ?? 0) + 1;
+        var version = currentVersion + 1;
+        var type = resource.TypeName;
+        var id = resource.Id ?? throw new ArgumentException("A resource must have its id before it is stored", nameof(resource));
         resource.Meta ??= new Meta();
         resource.Meta.VersionId = null;
         resource.Meta.LastUpdated = null;
-        var hash = Hash(resource);
+        // One serialisation serves both the hash (content without version and date) and the stored JSON (with them).
+        var content = FhirFormat.Serialize(resource, WireFormat.Json);
+        hash ??= Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(content));
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = new DateTimeOffset(now);
-        var json = FhirFormat.SerializeToString(resource);
-        var type = resource.TypeName;
-        var id = resource.Id ?? throw new ArgumentException("A resource must have its id before it is stored", nameof(resource));
-
-        ResourceRow row;
-        if (current is null)
-        {
-            row = new ResourceRow { Type = type, Id = id, Version = version, LastUpdated = now, PatientId = patientId, Json = json, ContentHash = hash };
-            db.Resources.Add(row);
-        }
-        else
-        {
-            row = current;
-            db.Resources.Attach(row); // tracked with its original version, which is the concurrency token
-            row.Version = version; row.LastUpdated = now; row.PatientId = patientId; row.Json = json; row.Deleted = false; row.ContentHash = hash;
-            await DeleteIndexAsync(type, id);
-        }
-        db.Versions.Add(new ResourceVersionRow { Type = type, Id = id, Version = version, LastUpdated = now, Method = method, Json = json });
-        AddIndex(type, id, index);
-        if (resource is Patient p && keepFacts) await StageFactsAsync(p);
-        return row;
+        var json = StoredJson.WithVersion(content, type, id, resource.Meta.VersionId, new DateTimeOffset(now))
+            ?? FhirFormat.SerializeToString(resource);
+        return new StagedRows(
+            new ResourceRow { Type = type, Id = id, Version = version, LastUpdated = now, PatientId = patientId, Json = json, ContentHash = hash },
+            new ResourceVersionRow { Type = type, Id = id, Version = version, LastUpdated = now, Method = method, Json = json },
+            IndexRows.Of(type, id, index));
     }
 
     /// <summary>SHA-256 of a resource's content, its meta version and date left out, so equal content hashes equal.</summary>
@@ -109,14 +137,6 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         await db.References.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
         await db.Dates.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
         await db.Strings.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
-    }
-
-    void AddIndex(string type, string id, IndexEntries index)
-    {
-        foreach (var t in index.Tokens.Distinct()) db.Tokens.Add(new TokenIndexRow { Type = type, Id = id, Param = t.Param, System = t.System, Code = t.Code });
-        foreach (var r in index.References.Distinct()) db.References.Add(new ReferenceIndexRow { Type = type, Id = id, Param = r.Param, TargetType = r.TargetType, TargetId = r.TargetId });
-        foreach (var d in index.Dates.Distinct()) db.Dates.Add(new DateIndexRow { Type = type, Id = id, Param = d.Param, Start = d.Start, End = d.End });
-        foreach (var s in index.Strings.Distinct()) db.Strings.Add(new StringIndexRow { Type = type, Id = id, Param = s.Param, Value = s.Value });
     }
 
     async Task StageFactsAsync(Patient p)

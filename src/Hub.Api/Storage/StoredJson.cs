@@ -16,7 +16,9 @@ public static class StoredJson
         var json = Encoding.UTF8.GetString(content);
         var head = $"{{\"resourceType\":\"{type}\",\"id\":\"{id}\"";
         if (!json.StartsWith(head, StringComparison.Ordinal)) return null;
-        var stamp = $"\"versionId\":\"{versionId}\",\"lastUpdated\":\"{PrimitiveTypeConverter.ConvertTo<string>(lastUpdated)}\"";
+        // Escaped as the serialiser escapes it ('+' becomes \u002B), so stamped and serialised JSON are the same bytes.
+        var instant = System.Text.Json.JsonEncodedText.Encode(PrimitiveTypeConverter.ConvertTo<string>(lastUpdated)).ToString();
+        var stamp = $"\"versionId\":\"{versionId}\",\"lastUpdated\":\"{instant}\"";
         const string meta = ",\"meta\":{";
         var rest = json.AsSpan(head.Length);
         if (rest.StartsWith(meta, StringComparison.Ordinal))

@@ -185,7 +185,10 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
                 $"the episode open since {open.Period?.Start} in an earlier return is missing from this one (no carry-over); it is kept as it was", child.ChildId));
         var status = CareStatus.Of(child.BirthDate, mapped.Episodes.Concat(earlier).Select(ChildMapper.FactsOf).ToList(), ctx.LaIcb, run.Today);
 
-        var patient = MergePatient(knownPatient is { Deleted: false } ? knownPatient.Json : null, mapped.Patient);
+        // Most stored Patients are exactly what the import wrote last time: only one that differs is parsed and merged.
+        var patient = knownPatient is { Deleted: false, Hash: { } storedHash } && storedHash == ResourceStore.Hash(mapped.Patient)
+            ? mapped.Patient
+            : MergePatient(knownPatient is { Deleted: false } ? knownPatient.Json : null, mapped.Patient);
         Stage(run, write, patient, knownPatient, patientId);
         foreach (var e in mapped.Episodes) Stage(run, write, e, stored.Find(e), patientId);
         foreach (var o in mapped.Observations) Stage(run, write, o, stored.Find(o), patientId);
@@ -286,7 +289,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
         public StoredResource? Find(Resource r)
         {
             var key = IdentifierKey(r);
-            return ByKey.GetValueOrDefault(key) ?? ById.GetValueOrDefault((r.TypeName, StableId(key)));
+            return ByKey.GetValueOrDefault(key) ?? (ById.Count == 0 ? null : ById.GetValueOrDefault((r.TypeName, StableId(key))));
         }
     }
 

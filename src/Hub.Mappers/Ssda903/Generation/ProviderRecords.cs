@@ -192,7 +192,7 @@ public static class ProviderBundles
             Identifier = [new Identifier(system, r.Identifier)],
             Status = Encounter.EncounterStatus.Finished,
             Class = new Coding(ActCode, "AMB", "ambulatory"),
-            Type = [new CodeableConcept(Cla.HealthSystem, assessment, display)],
+            Type = [new CodeableConcept { Coding = [new Coding(Cla.HealthSystem, assessment, display)] }],
             Subject = new ResourceReference(PatientReference(r.NhsNumber)),
             ServiceProvider = new ResourceReference($"Organization/{r.Team}"),
             Period = new Period { Start = date, End = date },

@@ -129,10 +129,22 @@ public static class DemoLoader
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await http.SendAsync(request, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
-            // The path only: the query of a search can carry identifiers.
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Loading the demo failed: {request.Method} {request.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}: {body}");
+            // The path and where the problems are, never the query or the diagnostics: both can carry NHS numbers.
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException(
+                $"Loading the demo failed: {request.Method} {request.RequestUri?.AbsolutePath} answered {(int)response.StatusCode} at {Where(body)}");
             return FhirFormat.ParseJson(body);
         }
+    }
+
+    static string Where(string body)
+    {
+        try
+        {
+            return FhirFormat.ParseJson(body) is OperationOutcome o
+                ? string.Join(", ", o.Issue.Select(i => $"{i.Code} {string.Join(" ", i.Expression)}"))
+                : "(no OperationOutcome)";
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or FhirProblem) { return "(unreadable answer)"; }
     }
 
     public static string Banner(string baseUrl, DemoLoaded d)

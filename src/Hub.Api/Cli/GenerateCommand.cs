@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Hub.Mappers.Ssda903;
+using Hub.Api.ReferenceData;
 using Hub.Mappers.Ssda903.Generation;
 
 namespace Hub.Api.Cli;
@@ -14,7 +15,7 @@ public static class GenerateCommand
         var children = new Option<int>("--children") { Description = "Number of children in the return", Required = true };
         var seed = new Option<int>("--seed") { Description = "Same seed, same files", DefaultValueFactory = _ => 1 };
         var dir = new Argument<string>("dir") { Description = "Folder to write the CSV files into (created if missing)" };
-        var ssda903 = new Command("ssda903", "Write a synthetic SSDA903 return as CSV files, plus child_identifiers.csv. Exit 0: written; 2: bad usage") { la, year, children, seed, dir };
+        var ssda903 = new Command("ssda903", "Write a synthetic SSDA903 return as CSV files, plus child_identifiers.csv and provider-records/{ODS}.json (FHIR transaction Bundles of the CLA health teams). Exit 0: written; 2: bad usage") { la, year, children, seed, dir };
         ssda903.SetAction(parse =>
         {
             var (laNumber, y, count, folder) = (parse.GetValue(la)!, parse.GetValue(year), parse.GetValue(children), parse.GetValue(dir)!);
@@ -23,14 +24,17 @@ public static class GenerateCommand
             if (count < 1) return Usage($"--children: {count} is not at least 1");
             if (!Writable(folder, out var why)) return Usage($"{folder}: not a writable folder ({why})");
 
-            var reference = Path.Combine(AppContext.BaseDirectory, "ReferenceData", "demo");
-            var (home, away) = PostcodeAreas(reference, laNumber);
-            if (home.Count == 0) return Usage($"--la: {laNumber} has no ICB with postcode areas in {Path.Combine(reference, "organisations.csv")}");
+            var reference = ReferenceDataOptions.BuiltIn;
+            var areas = GenerationAreas.For(reference, laNumber);
+            if (areas.Home.Count == 0) return Usage($"--la: {laNumber} has no ICB with postcode areas in {Path.Combine(reference, "organisations.csv")}");
             var codes = CodeLists.Load(Path.Combine(AppContext.BaseDirectory, "fhir-profiles"));
-            var generated = ReturnGenerator.Generate(laNumber, y, count, parse.GetValue(seed), codes, home, away);
+            var generated = ReturnGenerator.Generate(laNumber, y, count, parse.GetValue(seed), codes, areas.Home, areas.Away, areas.HealthTeams);
             generated.WriteCsv(folder);
+            var bundles = generated.WriteProviderRecords(folder);
             Console.WriteLine($"Wrote a {y - 1}/{y % 100:00} return for LA {laNumber} to {Path.GetFullPath(folder)}: " +
                 string.Join(", ", generated.Tables.Select(t => $"{t.Name} {generated.Count(t):N0}")));
+            Console.WriteLine($"Provider records ({generated.ProviderRecords.Count:N0}, one transaction Bundle per CLA health team): " +
+                string.Join(", ", bundles.Select(b => Path.GetRelativePath(folder, b))));
             return 0;
         });
         return new Command("generate", "Generate synthetic data") { ssda903 };
@@ -57,31 +61,6 @@ public static class GenerateCommand
         {
             why = e.Message;
             return false;
-        }
-    }
-
-    /// <summary>Postcode prefixes of the LA's ICB (home), and all the others (out of area), from the built-in reference CSVs.</summary>
-    static (IReadOnlyList<string> Home, IReadOnlyList<string> Away) PostcodeAreas(string folder, string la)
-    {
-        var icb = Csv(Path.Combine(folder, "organisations.csv"))
-            .FirstOrDefault(r => r.GetValueOrDefault("code") == la && r.GetValueOrDefault("kind") == "la")?.GetValueOrDefault("parent_icb");
-        var prefixes = Csv(Path.Combine(folder, "postcode-icb.csv"))
-            .Select(r => (Prefix: r.GetValueOrDefault("postcode_prefix") ?? "", Icb: r.GetValueOrDefault("icb") ?? ""))
-            .Where(p => p.Prefix.Length > 0).ToList();
-        return ([.. prefixes.Where(p => p.Icb == icb).Select(p => p.Prefix)], [.. prefixes.Where(p => p.Icb != icb).Select(p => p.Prefix)]);
-    }
-
-    /// <summary>A simple reference CSV (no quoted commas): rows as column → value.</summary>
-    static IEnumerable<Dictionary<string, string>> Csv(string path)
-    {
-        using var lines = File.ReadLines(path).GetEnumerator();
-        if (!lines.MoveNext()) yield break;
-        var columns = lines.Current.Split(',').Select(c => c.Trim()).ToArray();
-        while (lines.MoveNext())
-        {
-            if (string.IsNullOrWhiteSpace(lines.Current)) continue;
-            var values = lines.Current.Split(',');
-            yield return columns.Select((c, i) => (c, v: i < values.Length ? values[i].Trim() : "")).ToDictionary(p => p.c, p => p.v);
         }
     }
 }

@@ -1,23 +1,28 @@
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using Hub.Api.Demo;
+using Hub.Mappers.Ssda903;
+using Hub.Mappers.Ssda903.Generation;
 using Hub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hub.Tests.EndToEnd;
 
-/// <summary>A fresh hub with the demo loaded once, as <c>--demo</c> does it.</summary>
+/// <summary>A fresh hub with the demo loaded once, as <c>--demo</c> does it, and the returns the demo generated.</summary>
 public abstract class DemoHubFixture(string provider) : IAsyncLifetime
 {
     public RunningHub Hub { get; private set; } = null!;
     public DemoLoaded Loaded { get; private set; } = null!;
+    public IReadOnlyDictionary<string, GeneratedReturn> Returns { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Hub = await RunningHub.StartAsync(provider);
         Loaded = await DemoLoader.LoadAsync(Hub.App, Hub.BaseUrl);
+        var codes = Hub.App.Services.GetRequiredService<CodeLists>();
+        Returns = DemoReturns.Las.ToDictionary(la => la.La, la => DemoReturns.Generate(la, Loaded.Year, codes));
     }
 
     public async Task DisposeAsync()
@@ -29,12 +34,21 @@ public abstract class DemoHubFixture(string provider) : IAsyncLifetime
 public sealed class SqliteDemoHubFixture() : DemoHubFixture("Sqlite");
 public sealed class PostgresDemoHubFixture() : DemoHubFixture("Postgres");
 
-/// <summary>The demo (contract §1, decisions "The demo"): loaded through the public API, each LA sees its own children.</summary>
+/// <summary>
+/// The demo (contract §1, decisions "The demo and the generator"): each LA's generated return through the importer, the
+/// CLA health teams' Bundles through /fhir. Expected figures come from the generated returns, never typed in.
+/// </summary>
 public abstract class DemoTests(DemoHubFixture fixture)
 {
     const string Somerset = "933", Lancashire = "888";
     const string LaChildId = "https://fhir.carehub.org.uk/Id/la-child-id/";
+    const string NhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+    const string ClaFlag = "https://fhir.carehub.org.uk/CodeSystem/cla-flag";
     RunningHub Hub => fixture.Hub;
+
+    GeneratedReturn Return(string la) => fixture.Returns[la];
+
+    static DateOnly Today => DateOnly.FromDateTime(DateTime.UtcNow);
 
     async Task<int> PatientCountAsync(string la)
     {
@@ -45,12 +59,6 @@ public abstract class DemoTests(DemoHubFixture fixture)
         return bundle.Total ?? -1;
     }
 
-    async Task<Patient> SomersetChildAsync(FhirCall la, string childId)
-    {
-        var found = (await la.GetAsync($"fhir/Patient?identifier={LaChildId}{Somerset}|{childId}")).As<Bundle>();
-        return (Patient)Assert.Single(found.Entry).Resource;
-    }
-
     async Task<List<T>> SearchAsync<T>(FhirCall caller, string query) where T : Resource
     {
         var answer = await caller.GetAsync(query);
@@ -58,45 +66,139 @@ public abstract class DemoTests(DemoHubFixture fixture)
         return answer.As<Bundle>().Entry.Where(e => e.Search?.Mode != Bundle.SearchEntryMode.Include).Select(e => (T)e.Resource).ToList();
     }
 
-    [Fact]
-    public async Task each_LA_sees_exactly_its_own_demo_children()
-    {
-        Assert.Equal(10, fixture.Loaded.Children);
-        Assert.Equal(6, await PatientCountAsync(Somerset));
-        Assert.Equal(4, await PatientCountAsync(Lancashire));
+    async Task<List<Patient>> ChildAsync(FhirCall caller, string la, string childId) =>
+        await SearchAsync<Patient>(caller, $"fhir/Patient?identifier={LaChildId}{la}|{childId}");
 
-        var somerset = await SearchAsync<Patient>(await Hub.AsAsync(Somerset, "la"), "fhir/Patient?_count=50");
-        Assert.Equal(6, somerset.Count);
-        Assert.All(somerset, p => Assert.Equal($"Organization/{Somerset}", p.ManagingOrganization.Reference));
-        var lancashire = await SearchAsync<Patient>(await Hub.AsAsync(Lancashire, "la"), "fhir/Patient?_count=50");
-        Assert.Equal(4, lancashire.Count);
-        Assert.All(lancashire, p => Assert.StartsWith(LaChildId + Lancashire, p.Identifier[0].System));
+    async Task<Patient> ScenarioChildAsync(string la, Scenario scenario) =>
+        Assert.Single(await ChildAsync(await Hub.AsAsync(la, "la"), la, Return(la).Scenarios[scenario]));
+
+    async Task<List<Flag>> ActiveFlagsAsync(FhirCall caller, string patientId, string code) =>
+        [.. (await SearchAsync<Flag>(caller, $"fhir/Flag?patient={patientId}&code={ClaFlag}|{code}")).Where(f => f.Status == Flag.FlagStatus.Active)];
+
+    [Theory]
+    [InlineData(Somerset)]
+    [InlineData(Lancashire)]
+    public async Task each_LA_sees_exactly_the_children_of_its_generated_return(string la)
+    {
+        var generated = Return(la);
+        var childIds = generated.Rows(Ssda903Tables.Header).Select(h => h["CHILD"]!).ToHashSet();
+        Assert.Equal(childIds.Count, await PatientCountAsync(la));
+
+        var children = await SearchAsync<Patient>(await Hub.AsAsync(la, "la"), "fhir/Patient?_count=500");
+        Assert.Equal(childIds, children.Select(p => p.Identifier.Single(i => i.System == LaChildId + la).Value).ToHashSet());
+        Assert.All(children, p => Assert.Equal($"Organization/{la}", p.ManagingOrganization.Reference));
+        var nhs = generated.Rows(Ssda903Tables.ChildIdentifiers).ToDictionary(r => r["CHILD"]!, r => r["NHS_NUMBER"]);
+        Assert.Equal(nhs.Count, children.Count(p => p.Identifier.Any(i => i.System == NhsNumberSystem)));
+        Assert.True(nhs.Count > childIds.Count / 2, $"{nhs.Count} of {childIds.Count} children have NHS numbers");
+
+        var loaded = fixture.Loaded.Las.Single(l => l.La == la);
+        Assert.Equal((childIds.Count, nhs.Count), (loaded.Children, loaded.WithNhsNumber));
+        Assert.True(loaded.Created + loaded.Unchanged >= childIds.Count, $"{loaded.Created} created, {loaded.Unchanged} unchanged");
+    }
+
+    [Fact]
+    public async Task the_LAs_see_none_of_each_others_children()
+    {
+        var somerset = await SearchAsync<Patient>(await Hub.AsAsync(Somerset, "la"), "fhir/Patient?_count=500");
+        var lancashire = await SearchAsync<Patient>(await Hub.AsAsync(Lancashire, "la"), "fhir/Patient?_count=500");
+        Assert.NotEmpty(somerset);
+        Assert.NotEmpty(lancashire);
         Assert.Empty(somerset.Select(p => p.Id).Intersect(lancashire.Select(p => p.Id)));
+        Assert.Empty(await ChildAsync(await Hub.AsAsync(Lancashire, "la"), Somerset, Return(Somerset).Scenarios[Scenario.PlacedOutOfArea]));
     }
 
-    [Fact]
-    public async Task the_health_teams_encounter_and_immunisation_for_the_first_somerset_child_are_there()
+    [Theory]
+    [InlineData(Somerset, "QSL", "QE1")]
+    [InlineData(Lancashire, "QE1", "QSL")]
+    public async Task the_child_placed_out_of_area_is_flagged_and_seen_by_the_host_ICB_as_well_as_the_responsible_one(string la, string responsible, string host)
     {
-        var la = await Hub.AsAsync(Somerset, "la");
-        var amelia = await SomersetChildAsync(la, "S1001");
+        var child = await ScenarioChildAsync(la, Scenario.PlacedOutOfArea);
+        var flag = Assert.Single(await ActiveFlagsAsync(await Hub.AsAsync(la, "la"), child.Id, "placed-out-of-area"));
+        Assert.Equal($"Patient/{child.Id}", flag.Subject.Reference);
+        var childId = Return(la).Scenarios[Scenario.PlacedOutOfArea];
 
-        var encounter = Assert.Single(await SearchAsync<Encounter>(la, $"fhir/Encounter?patient={amelia.Id}"));
-        Assert.Equal($"Patient/{amelia.Id}", encounter.Subject.Reference);
-        Assert.Contains(encounter.Type.SelectMany(t => t.Coding), c => c.Code == "initial-health-assessment");
-        var immunisation = Assert.Single(await SearchAsync<Immunization>(la, $"fhir/Immunization?patient={amelia.Id}"));
-        Assert.Equal($"Patient/{amelia.Id}", immunisation.Patient.Reference);
+        Assert.Equal(child.Id, Assert.Single(await ChildAsync(await Hub.AsAsync(host, "icb"), la, childId)).Id);
+        Assert.Equal(child.Id, Assert.Single(await ChildAsync(await Hub.AsAsync(responsible, "icb"), la, childId)).Id);
+        // The host ICB's relationship is the placement: a child of the same LA placed at home is not found.
+        var leaver = await ScenarioChildAsync(la, Scenario.CareLeaverAged19);
+        Assert.Equal(404, (await (await Hub.AsAsync(host, "icb")).GetAsync($"fhir/Patient/{leaver.Id}")).Status);
+        Assert.True(fixture.Loaded.Las.Single(l => l.La == la).PlacedOutOfArea >= 1);
+    }
 
-        // The second Somerset child has no provider records.
-        var oliver = await SomersetChildAsync(la, "S1002");
-        Assert.Empty(await SearchAsync<Encounter>(la, $"fhir/Encounter?patient={oliver.Id}"));
+    [Theory]
+    [InlineData(Somerset, "QSL")]
+    [InlineData(Lancashire, "QE1")]
+    public async Task the_adopted_child_is_sealed_and_only_its_LA_finds_it(string la, string icb)
+    {
+        var child = await ScenarioChildAsync(la, Scenario.Adopted);
+        Assert.Equal(404, (await (await Hub.AsAsync(icb, "icb")).GetAsync($"fhir/Patient/{child.Id}")).Status);
+        Assert.Empty(await ChildAsync(await Hub.AsAsync(icb, "icb"), la, Return(la).Scenarios[Scenario.Adopted]));
+        var team = icb == "QSL" ? "RH5" : "RXN";
+        Assert.Equal(404, (await (await Hub.AsAsync(team, "provider", "cla-health-team")).GetAsync($"fhir/Patient/{child.Id}")).Status);
+        Assert.Empty(await SearchAsync<Flag>(await Hub.AsAsync(la, "la"), $"fhir/Flag?patient={child.Id}"));
+        Assert.Empty(await SearchAsync<Encounter>(await Hub.AsAsync(la, "la"), $"fhir/Encounter?patient={child.Id}"));
+        Assert.True(fixture.Loaded.Las.Single(l => l.La == la).Sealed >= 1);
+    }
+
+    [Theory]
+    [InlineData(Somerset)]
+    [InlineData(Lancashire)]
+    public async Task the_care_leaver_aged_19_has_the_care_leaver_flag(string la)
+    {
+        var child = await ScenarioChildAsync(la, Scenario.CareLeaverAged19);
+        var born = DateOnly.Parse(child.BirthDate!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(19, Today.Year - born.Year - (born.AddYears(Today.Year - born.Year) > Today ? 1 : 0));
+        var caller = await Hub.AsAsync(la, "la");
+        Assert.Single(await ActiveFlagsAsync(caller, child.Id, "care-leaver"));
+        Assert.Empty(await ActiveFlagsAsync(caller, child.Id, "looked-after"));
+        // Contract §7: the same question asked by NHS number.
+        var nhs = child.Identifier.Single(i => i.System == NhsNumberSystem).Value;
+        var byNhs = await SearchAsync<Flag>(caller, $"fhir/Flag?patient.identifier={NhsNumberSystem}|{nhs}&code={ClaFlag}|care-leaver");
+        Assert.Equal($"Patient/{child.Id}", Assert.Single(byNhs).Subject.Reference);
+        Assert.Contains(19, fixture.Loaded.Las.Single(l => l.La == la).CareLeaverAges);
+    }
+
+    [Theory]
+    [InlineData(Somerset)]
+    [InlineData(Lancashire)]
+    public async Task provider_encounters_and_immunisations_are_linked_to_the_patient_with_their_NHS_number(string la)
+    {
+        var caller = await Hub.AsAsync(la, "la");
+        var children = await SearchAsync<Patient>(caller, "fhir/Patient?_count=500");
+        var byNhs = children.Where(p => p.Identifier.Any(i => i.System == NhsNumberSystem))
+            .ToDictionary(p => p.Identifier.Single(i => i.System == NhsNumberSystem).Value, p => p.Id);
+        var records = Return(la).ProviderRecords.GroupBy(r => r.NhsNumber).ToList();
+        Assert.NotEmpty(records);
+        foreach (var child in records)
+        {
+            var patient = byNhs[child.Key];
+            var encounters = await SearchAsync<Encounter>(caller, $"fhir/Encounter?patient={patient}&_count=500");
+            Assert.All(encounters, e => Assert.Equal($"Patient/{patient}", e.Subject.Reference));
+            Assert.Equal(child.Where(r => r.Kind != ProviderRecordKind.Immunisation).Select(r => (r.Team, r.Identifier)).Order(),
+                encounters.Select(e => (e.ServiceProvider.Reference["Organization/".Length..], e.Identifier.Single().Value)).Order());
+            var immunisations = await SearchAsync<Immunization>(caller, $"fhir/Immunization?patient={patient}&_count=500");
+            Assert.All(immunisations, i => Assert.Equal($"Patient/{patient}", i.Patient.Reference));
+            Assert.Equal(child.Where(r => r.Kind == ProviderRecordKind.Immunisation).Select(r => r.Identifier).Order(),
+                immunisations.Select(i => i.Identifier.Single().Value).Order());
+        }
+        // Children with no provider records have none in the hub.
+        var without = byNhs.Keys.Except(records.Select(r => r.Key)).First();
+        Assert.Empty(await SearchAsync<Encounter>(caller, $"fhir/Encounter?patient={byNhs[without]}"));
     }
 
     [Fact]
-    public async Task the_banner_shows_three_curl_commands_that_work()
+    public async Task the_banner_tells_what_was_loaded_and_shows_three_curl_commands_that_work()
     {
         var banner = DemoLoader.Banner(Hub.BaseUrl, fixture.Loaded);
         Assert.Equal(3, Regex.Matches(banner, @"\bcurl\s").Count);
         Assert.Contains(Hub.BaseUrl + "/fhir", banner);
+        foreach (var la in fixture.Loaded.Las)
+            Assert.Contains($"(LA {la.La}, ICB {la.Icb}): {Return(la.La).Count(Ssda903Tables.Header)} children, {Return(la.La).Count(Ssda903Tables.ChildIdentifiers)} with NHS numbers", banner);
+        Assert.Matches(@"[1-9]\d* placed out of area", banner);
+        Assert.Matches(@"care leavers? \(aged [\d, ]*19\b", banner);
+        Assert.Matches(@"[1-9]\d* adopted \(sealed\)", banner);
+        Assert.Equal(fixture.Returns.Values.SelectMany(r => r.ProviderRecords).Select(r => r.Team).Distinct().Order(), fixture.Loaded.Teams.Select(t => t.Team));
+        foreach (var t in fixture.Loaded.Teams) Assert.Contains($"CLA health team {t.Team}: {t.Assessments} health assessments", banner);
 
         // The first asks for a dev token with the body shown.
         var body = Regex.Match(banner, @"-d '(\{[^']*\})'").Groups[1].Value;
@@ -104,52 +206,58 @@ public abstract class DemoTests(DemoHubFixture fixture)
         Assert.True(token.IsSuccessStatusCode, await token.Content.ReadAsStringAsync());
         Assert.Equal(Somerset, JsonDocument.Parse(body).RootElement.GetProperty("org").GetString());
 
-        // The last reads a Patient that exists, as that LA.
+        // The second searches that LA's patients.
+        Assert.Matches(@"curl -s -H ""Authorization: Bearer \$TOKEN"" '[^']*/fhir/Patient\?_count=5'", banner);
+
+        // The last reads a Patient that exists, as that LA: the child placed out of area.
         var id = Regex.Match(banner, @"/fhir/Patient/([A-Za-z0-9\-\.]{1,64})").Groups[1].Value;
         Assert.Equal(fixture.Loaded.ExamplePatientId, id);
         var read = await (await Hub.AsAsync(Somerset, "la")).GetAsync($"fhir/Patient/{id}");
         Assert.True(read.Status == 200, read.ToString());
-        Assert.StartsWith(LaChildId + Somerset, read.As<Patient>().Identifier[0].System);
+        Assert.Contains(read.As<Patient>().Identifier, i => i.System == LaChildId + Somerset && i.Value == Return(Somerset).Scenarios[Scenario.PlacedOutOfArea]);
     }
 
     [Fact]
     public async Task loading_the_demo_a_second_time_changes_nothing()
     {
         var la = await Hub.AsAsync(Somerset, "la");
-        var amelia = await SomersetChildAsync(la, "S1001");
+        var before = await SearchAsync<Patient>(la, "fhir/Patient?_count=500");
+        var encountersBefore = (await la.GetAsync("fhir/Encounter?_summary=count")).As<Bundle>().Total;
 
         var again = await DemoLoader.LoadAsync(Hub.App, Hub.BaseUrl);
 
-        Assert.Equal(fixture.Loaded, again);
-        Assert.Equal(6, await PatientCountAsync(Somerset));
-        Assert.Equal(4, await PatientCountAsync(Lancashire));
-        var example = (await la.GetAsync($"fhir/Patient/{again.ExamplePatientId}")).As<Patient>();
-        Assert.Equal("1", example.Meta.VersionId);
-        Assert.Equal("1", (await SomersetChildAsync(la, "S1001")).Meta.VersionId);
-        Assert.Equal(amelia.Id, (await SomersetChildAsync(la, "S1001")).Id);
-        Assert.Single(await SearchAsync<Encounter>(la, $"fhir/Encounter?patient={amelia.Id}"));
-        Assert.Single(await SearchAsync<Immunization>(la, $"fhir/Immunization?patient={amelia.Id}"));
-        Assert.Single(await SearchAsync<EpisodeOfCare>(la, $"fhir/EpisodeOfCare?patient={amelia.Id}"));
+        Assert.Equal(fixture.Loaded.ExamplePatientId, again.ExamplePatientId);
+        Assert.All(again.Las, l => Assert.Equal((0, 0), (l.Created, l.Updated)));
+        Assert.All(again.Las, l => Assert.True(l.Unchanged > 0));
+        Assert.All(again.Teams, t => Assert.Equal(0, t.Created));
+        Assert.Equal(fixture.Loaded.Las.Select(l => (l.Children, l.WithNhsNumber, l.LookedAfter, l.PlacedOutOfArea, l.Sealed, string.Join(",", l.CareLeaverAges))),
+            again.Las.Select(l => (l.Children, l.WithNhsNumber, l.LookedAfter, l.PlacedOutOfArea, l.Sealed, string.Join(",", l.CareLeaverAges))));
+        Assert.Equal(fixture.Loaded.Teams.Select(t => (t.Team, t.Assessments, t.Immunisations)), again.Teams.Select(t => (t.Team, t.Assessments, t.Immunisations)));
+
+        var after = await SearchAsync<Patient>(la, "fhir/Patient?_count=500");
+        Assert.Equal(before.Select(p => (p.Id, p.Meta.VersionId)).Order(), after.Select(p => (p.Id, p.Meta.VersionId)).Order());
+        Assert.Equal(encountersBefore, (await la.GetAsync("fhir/Encounter?_summary=count")).As<Bundle>().Total);
+        Assert.Equal("1", (await la.GetAsync($"fhir/Patient/{again.ExamplePatientId}")).As<Patient>().Meta.VersionId);
     }
 
     [Fact]
-    public async Task the_demo_went_through_the_public_api_and_is_audited_as_the_LA()
+    public async Task the_returns_are_imported_as_each_LA_and_the_provider_records_written_as_each_team()
     {
-        var la = await Hub.AsAsync(Somerset, "la");
-        var children = await SearchAsync<Patient>(la, "fhir/Patient?_count=50");
         var admin = await Hub.AsAsync("carehub-admin", "admin");
-
-        var events = await SearchAsync<AuditEvent>(admin, $"fhir/AuditEvent?agent={Somerset}&_count=500");
-        Assert.NotEmpty(events);
-        Assert.All(events, e => Assert.Equal(Somerset, e.Agent[0].Who.Identifier.Value));
-        var creates = events.Where(e => e.Subtype.Any(s => s.Code == "create") && e.Action == AuditEvent.AuditEventAction.C).ToList();
-        // By the demo's own client, successfully: every Somerset child and its 7 episodes.
-        Assert.All(creates, e => Assert.Equal("demo", e.Agent[0].AltId));
-        Assert.All(creates, e => Assert.Equal(AuditEvent.AuditEventOutcome.N0, e.Outcome));
-        var createdPatients = creates.SelectMany(e => e.Entity).Select(x => x.What?.Reference).Where(r => r?.StartsWith("Patient/") == true).ToHashSet();
-        Assert.All(children, c => Assert.Contains($"Patient/{c.Id}", createdPatients));
-        Assert.True(creates.Count(e => e.Entity.Any(x => x.What?.Reference?.StartsWith("EpisodeOfCare/") == true)) >= 7,
-            $"{creates.Count} create events: " + string.Join(", ", creates.SelectMany(e => e.Entity).Select(x => x.What?.Reference)));
+        foreach (var la in new[] { Somerset, Lancashire })
+        {
+            var imports = await SearchAsync<AuditEvent>(admin, $"fhir/AuditEvent?agent={la}&subtype=%24import-ssda903&_count=500");
+            Assert.NotEmpty(imports);
+            Assert.All(imports, e => Assert.Equal((la, "demo", AuditEvent.AuditEventOutcome.N0), (e.Agent[0].Who.Identifier.Value, e.Agent[0].AltId, e.Outcome)));
+        }
+        foreach (var team in fixture.Loaded.Teams)
+        {
+            var creates = await SearchAsync<AuditEvent>(admin, $"fhir/AuditEvent?agent={team.Team}&subtype=create&_count=500");
+            Assert.All(creates, e => Assert.Equal((team.Team, "demo", AuditEvent.AuditEventOutcome.N0), (e.Agent[0].Who.Identifier.Value, e.Agent[0].AltId, e.Outcome)));
+            var written = creates.SelectMany(e => e.Entity).Select(x => x.What?.Reference?.Split('/')[0]).ToList();
+            Assert.Equal(team.Assessments, written.Count(t => t == "Encounter"));
+            Assert.Equal(team.Immunisations, written.Count(t => t == "Immunization"));
+        }
     }
 }
 

@@ -12,11 +12,18 @@ public sealed class GeneratedReturn
 {
     readonly Dictionary<TableSpec, List<string?[]>> tables;
 
-    internal GeneratedReturn(string la, int year, Dictionary<TableSpec, List<string?[]>> tables) =>
-        (La, Year, this.tables) = (la, year, tables);
+    internal GeneratedReturn(string la, int year, Dictionary<TableSpec, List<string?[]>> tables,
+        IReadOnlyDictionary<Scenario, string> scenarios, IReadOnlyList<ProviderRecord> providerRecords) =>
+        (La, Year, this.tables, Scenarios, ProviderRecords) = (la, year, tables, scenarios, providerRecords);
 
     public string La { get; }
     public int Year { get; }
+
+    /// <summary>The CHILD id of each fixed scenario the return starts with (fewer when the return is smaller than the list).</summary>
+    public IReadOnlyDictionary<Scenario, string> Scenarios { get; }
+
+    /// <summary>What the CLA health teams recorded about the children, in the order generated; empty without health teams.</summary>
+    public IReadOnlyList<ProviderRecord> ProviderRecords { get; }
 
     /// <summary>The tables of the return's year, child_identifiers included.</summary>
     public IReadOnlyList<TableSpec> Tables => [.. Ssda903Tables.All.Where(tables.ContainsKey)];
@@ -42,14 +49,47 @@ public sealed class GeneratedReturn
         }
     }
 
+    /// <summary>
+    /// One transaction Bundle per health team, as `provider-records/{ODS}.json` under <paramref name="folder"/> (beside
+    /// the CSV files, where the importer does not look); returns the files written.
+    /// </summary>
+    public IReadOnlyList<string> WriteProviderRecords(string folder)
+    {
+        var written = new List<string>();
+        var target = Path.Combine(folder, "provider-records");
+        foreach (var (team, bundle) in ProviderBundles.Build(ProviderRecords))
+        {
+            Directory.CreateDirectory(target);
+            var path = Path.Combine(target, team + ".json");
+            using (var file = File.Create(path)) ProviderBundles.Write(bundle, file);
+            written.Add(path);
+        }
+        return written;
+    }
+
     static string Field(string? value) =>
         value is null ? "" : value.AsSpan().IndexOfAny(",\"\n\r") < 0 ? value : $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }
 
 /// <summary>
+/// The cases every generated return starts with, in this order, so that any return (the demo's included) shows each
+/// one whatever the seed.
+/// </summary>
+public enum Scenario
+{
+    /// <summary>Fostered at home, then moved during the year to a children's home in another ICB's area; still there.</summary>
+    PlacedOutOfArea,
+    /// <summary>Looked after from 14, left care on the 18th birthday, the first day of the collection year: 19 all through the year after it.</summary>
+    CareLeaverAged19,
+    /// <summary>Adopted during the year (REC E11/E12): the hub seals the record.</summary>
+    Adopted,
+}
+
+/// <summary>
 /// Generates a realistic and valid SSDA903 return (decisions.md "The demo and the generator"): deterministic for a
 /// seed, codes valid in the collection year only, contiguous episodes, plausible distributions; some children placed
-/// out of area, some care leavers, a few adoptions, NHS numbers for most children.
+/// out of area, some care leavers, a few adoptions, NHS numbers for most children, and for some of them what their CLA
+/// health teams recorded (health assessments, immunisations). The first children are the fixed <see cref="Scenario"/>s.
 /// </summary>
 public static class ReturnGenerator
 {
@@ -60,14 +100,17 @@ public static class ReturnGenerator
     /// <param name="codes">The year-versioned code lists.</param>
     /// <param name="homePostcodeAreas">Postcode prefixes of the LA's own area (an area "TA" or a district "BA4").</param>
     /// <param name="outOfAreaPostcodeAreas">Postcode prefixes elsewhere, for children placed out of area.</param>
+    /// <param name="healthTeams">CLA health teams that write provider records; the one covering the LA's own postcode
+    /// areas is the responsible team. None: no provider records.</param>
     public static GeneratedReturn Generate(string la, int year, int children, int seed, CodeLists codes,
-        IReadOnlyList<string> homePostcodeAreas, IReadOnlyList<string> outOfAreaPostcodeAreas)
+        IReadOnlyList<string> homePostcodeAreas, IReadOnlyList<string> outOfAreaPostcodeAreas, IReadOnlyList<HealthTeam>? healthTeams = null)
     {
         if (la.Length != 3 || !la.All(char.IsAsciiDigit)) throw new ArgumentException($"{la} is not a 3-digit LA number", nameof(la));
         if (year is < Ssda903Tables.FirstYear or > Ssda903Tables.LatestYear) throw new ArgumentOutOfRangeException(nameof(year), year, "not a collection year this hub accepts");
         if (children is < 1 or > 999_999) throw new ArgumentOutOfRangeException(nameof(children), children, "from 1 to 999,999 children");
         if (homePostcodeAreas.Count == 0) throw new ArgumentException("no postcode areas for the LA", nameof(homePostcodeAreas));
-        return new Generation(la, year, seed, codes, homePostcodeAreas, outOfAreaPostcodeAreas.Count > 0 ? outOfAreaPostcodeAreas : homePostcodeAreas).Run(children);
+        return new Generation(la, year, seed, codes, homePostcodeAreas, outOfAreaPostcodeAreas.Count > 0 ? outOfAreaPostcodeAreas : homePostcodeAreas,
+            healthTeams ?? []).Run(children);
     }
 }
 
@@ -92,12 +135,16 @@ sealed class Generation
     readonly DateOnly start, end;
     readonly Dictionary<TableSpec, List<string?[]>> tables = [];
     readonly Dictionary<string, (string Code, double Weight)[]> weighted = [];
+    readonly Dictionary<Scenario, string> scenarios = [];
+    readonly HealthRecords? health;
     long lastStem = -1;
 
-    public Generation(string la, int year, int seed, CodeLists codes, IReadOnlyList<string> home, IReadOnlyList<string> away)
+    public Generation(string la, int year, int seed, CodeLists codes, IReadOnlyList<string> home, IReadOnlyList<string> away, IReadOnlyList<HealthTeam> teams)
     {
         (this.la, this.year, this.codes, this.home, this.away) = (la, year, codes, home, away);
         random = new Random(seed);
+        // Provider records draw from their own stream, so adding or changing them never changes the return itself.
+        health = HealthRecords.For(teams, home, new Random(unchecked(seed * 7919 + 104_729)), year);
         (start, end) = (new DateOnly(year - 1, 4, 1), new DateOnly(year, 3, 31));
         foreach (var table in Ssda903Tables.All.Where(t => t.InYear(year))) tables[table] = [];
     }
@@ -105,8 +152,15 @@ sealed class Generation
     public GeneratedReturn Run(int children)
     {
         var stride = 1_000_000 / children;
-        for (var i = 0; i < children; i++) Child($"{la}{i + 1:D7}", long.Parse(la, Invariant) * 1_000_000 + (long)i * stride);
-        return new GeneratedReturn(la, year, tables);
+        var fixedCases = Enum.GetValues<Scenario>();
+        for (var i = 0; i < children; i++)
+        {
+            Scenario? scenario = i < fixedCases.Length ? fixedCases[i] : null;
+            var id = $"{la}{i + 1:D7}";
+            if (scenario is { } s) scenarios[s] = id;
+            Child(id, long.Parse(la, Invariant) * 1_000_000 + (long)i * stride, scenario);
+        }
+        return new GeneratedReturn(la, year, tables, scenarios, health?.Records ?? []);
     }
 
     void Add(TableSpec table, params string?[] values)
@@ -114,14 +168,20 @@ sealed class Generation
         if (tables.TryGetValue(table, out var rows)) rows.Add(values);
     }
 
-    void Child(string id, long stem)
+    void Child(string id, long stem, Scenario? scenario)
     {
         var roll = random.NextDouble();
-        var kind = roll < 0.01 ? Kind.Adopted : roll < 0.06 ? Kind.CareLeaver : roll < 0.20 ? Kind.Ceased : Kind.LookedAfter;
-        var uasc = kind is Kind.LookedAfter or Kind.Ceased && random.NextDouble() < 0.06;
+        var kind = scenario switch
+        {
+            Scenario.Adopted => Kind.Adopted,
+            Scenario.CareLeaverAged19 => Kind.CareLeaver,
+            Scenario.PlacedOutOfArea => Kind.LookedAfter,
+            _ => roll < 0.01 ? Kind.Adopted : roll < 0.06 ? Kind.CareLeaver : roll < 0.20 ? Kind.Ceased : Kind.LookedAfter,
+        };
+        var uasc = scenario is null && kind is Kind.LookedAfter or Kind.Ceased && random.NextDouble() < 0.06;
         var male = random.NextDouble() < (uasc ? 0.92 : 0.56);
         var homePostcode = Postcode(home);
-        var outOfArea = random.NextDouble() < 0.13;
+        var outOfArea = scenario switch { Scenario.PlacedOutOfArea => true, null => random.NextDouble() < 0.13, _ => false };
 
         DateOnly dob, careStart;
         DateOnly? careEnd = null;
@@ -142,6 +202,23 @@ sealed class Generation
                 adoption = (decided, matched);
                 episodes = AdoptionEpisodes(careStart, placed, adopted, homePostcode, outOfArea);
                 finalRec = Pick("E11", 0.55, "E12", 0.45);
+                break;
+            }
+            case Kind.CareLeaver when scenario == Scenario.CareLeaverAged19:
+            {
+                dob = start.AddYears(-18);
+                careStart = dob.AddYears(14).AddDays(random.Next(30, 400));
+                careEnd = start;
+                finalRec = Valid(Ssda903Field.ReasonEpisodeCeased, ("E17", 35), ("E5", 35), ("E6", 20), ("E8", 10));
+                episodes = Chain(careStart, careEnd, dob, homePostcode, outOfArea, uasc: false);
+                break;
+            }
+            case Kind.LookedAfter when scenario == Scenario.PlacedOutOfArea:
+            {
+                dob = end.AddYears(-12).AddDays(-random.Next(0, 365));
+                careStart = start.AddDays(-random.Next(200, 500));
+                finalRec = null;
+                episodes = MovedOutOfArea(careStart, homePostcode);
                 break;
             }
             case Kind.CareLeaver:
@@ -224,7 +301,31 @@ sealed class Generation
             var status = couple ? (sexes == "MF" ? Pick("L11", 0.75, "L3", 0.25) : Pick("L12", 0.5, "L2", 0.3, "L4", 0.2)) : "L0";
             Add(Ssda903Tables.Ad1, id, dobText, Text(a.Decided), Text(a.Matched), random.NextDouble() < 0.15 ? "1" : "0", couple ? "2" : "1", sexes, status);
         }
-        if (random.NextDouble() < (uasc ? 0.6 : 0.92)) Add(Ssda903Tables.ChildIdentifiers, id, Nhs(stem));
+        if (scenario is not null || random.NextDouble() < (uasc ? 0.6 : 0.92))
+        {
+            var nhs = Nhs(stem);
+            Add(Ssda903Tables.ChildIdentifiers, id, nhs);
+            // An adopted child's records are sealed, and the adoption gives the child a new NHS number: no provider writes to the old one.
+            if (kind != Kind.Adopted)
+                health?.Child(id, nhs, dob, [.. episodes.Select(e => new HealthRecords.Stay(e.Start, e.End, e.PlacePostcode))], always: scenario is not null);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Scenario.PlacedOutOfArea"/>: a care order and foster care in the LA's own area, then, during the
+    /// year, a move to a children's home in another ICB's area that is still open at the end of the year.
+    /// </summary>
+    List<Episode> MovedOutOfArea(DateOnly careStart, string homePostcode)
+    {
+        var moved = Between(start.AddDays(30), end.AddDays(-60));
+        var (fosterProvider, fosterPostcode, _) = Where("U4", homePostcode, outOfArea: false);
+        var (homeProvider, homeAwayPostcode, urn) = Where("K2", homePostcode, outOfArea: true);
+        var fostered = new Episode(careStart, moved, "S", "C2", "U4", fosterProvider, fosterPostcode, null)
+        {
+            Rec = "X1",
+            ReasonPlaceChange = Valid(Ssda903Field.ReasonPlaceChange, ("CARPL", 1)),
+        };
+        return [fostered, new Episode(moved, null, "P", "C2", "K2", homeProvider, homeAwayPostcode, urn)];
     }
 
     /// <summary>Care starts in foster care under an interim order or s20, moves to a placement order, ends in adoption.</summary>
@@ -254,7 +355,9 @@ sealed class Generation
         var (rne, begins) = ("S", from);
         while (true)
         {
-            var length = random.NextDouble() < 0.45 ? random.Next(7, 90) : random.Next(90, 720);
+            // Half the episodes end within three months (a move, a new legal status): about 2.2 episodes a child in the
+            // year, the shape of the import benchmark's national return (90,000 children, 200,000 episodes).
+            var length = random.NextDouble() < 0.5 ? random.Next(7, 90) : random.Next(90, 640);
             var ends = begins.AddDays(length);
             var last = until is { } stop ? ends >= stop.AddDays(-1) : ends > end;
             if (last)

@@ -26,6 +26,16 @@ public static class Cla
     public const string UpnSystem = Base + "/Id/upn";
     public const string LaNumberSystem = Base + "/Id/dfe-la-number";
 
+    /// <summary>The record of an NHS provider's system, by the provider's ODS code: the identifiers of its Encounters, Immunizations …</summary>
+    public static string ProviderRecordIdSystem(string ods) => $"{Base}/Id/provider-record/{ods}";
+
+    /// <summary>The statutory health assessments (cla-health codes of the CLAHealthAssessment type slice), with their displays.</summary>
+    public static class Assessments
+    {
+        public const string Initial = "initial-health-assessment", Review = "review-health-assessment";
+        public const string InitialDisplay = "Initial health assessment", ReviewDisplay = "Review health assessment";
+    }
+
     public static class Flags
     {
         public const string LookedAfter = "looked-after", CareLeaver = "care-leaver", PlacedOutOfArea = "placed-out-of-area";

@@ -183,7 +183,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
         foreach (var open in earlier.Where(e => e.Status == EpisodeOfCare.EpisodeOfCareStatus.Active))
             write.Issues.Add(new ImportIssue(IssueSeverity.Warning, "episodes", null, "DECOM", null,
                 $"the episode open since {open.Period?.Start} in an earlier return is missing from this one (no carry-over); it is kept as it was", child.ChildId));
-        var status = CareStatus.Of(child.BirthDate, mapped.Episodes.Concat(earlier).Select(ChildMapper.FactsOf).ToList(), ctx.LaIcb, run.Today);
+        var status = CareStatus.Of(child.BirthDate, mapped.Episodes.Concat(earlier).Select(ChildMapper.FactsOf).ToList(), ctx.LaIcb, run.Today, inCareLeaverReturn: child.Oc3 is not null);
 
         // Most stored Patients are exactly what the import wrote last time: only one that differs is parsed and merged.
         var patient = knownPatient is { Deleted: false, Hash: { } storedHash } && storedHash == ResourceStore.Hash(mapped.Patient)

@@ -26,7 +26,12 @@ public sealed record CareStatus(
     /// placed-out-of-area: the open episode's placement ICB differs from the responsible (the LA's) ICB.
     /// Adopted (REC E11/E12): none of these; the record is sealed.
     /// </summary>
-    public static CareStatus Of(DateOnly birthDate, IReadOnlyList<EpisodeFacts> episodes, string? responsibleIcb, DateOnly today)
+    /// <param name="inCareLeaverReturn">
+    /// The return has an OC3 row for the child. The DfE collects OC3 only for former relevant children (looked after 13
+    /// weeks since 14, ceased at 16 or over), so the row is itself the care-leaver test for one who left care before the
+    /// episodes the hub holds: a 19-year-old appears in this year's return by header and OC3 alone.
+    /// </param>
+    public static CareStatus Of(DateOnly birthDate, IReadOnlyList<EpisodeFacts> episodes, string? responsibleIcb, DateOnly today, bool inCareLeaverReturn = false)
     {
         var ordered = episodes.OrderBy(e => e.Start).ToList();
         var adopted = ordered.Any(e => e.ReasonEnded is { } r && AdoptionReasons.Contains(r) && e.End is not null);
@@ -54,6 +59,8 @@ public sealed record CareStatus(
             careLeaver = ceased.Value >= birthDate.AddYears(16) && after14 >= 91 && at16or17 > 0 && today < twentyFifth;
             if (careLeaver) until = twentyFifth;
         }
+        if (open is null && !careLeaver && inCareLeaverReturn && today < birthDate.AddYears(25))
+            (careLeaver, until) = (true, birthDate.AddYears(25));
         var icb = open?.PlacementIcb;
         return new(open is not null, since, careLeaver, ceased, until, false, icb, open?.Start,
             open is not null && icb is not null && responsibleIcb is not null && icb != responsibleIcb,

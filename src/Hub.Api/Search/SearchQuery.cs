@@ -124,17 +124,18 @@ public sealed class SearchQuery(SearchParameters parameters)
     static Expression<Func<ResourceRow, bool>> Token(HubDb db, string type, string param, string v)
     {
         var (system, code, any) = SplitToken(v);
+        var stored = system ?? ""; // the index keeps "no system" as empty
         if (any) return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.Code == code);
-        if (code.Length == 0) return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.System == system);
-        if (system is null) return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.Code == code && t.System == null);
-        return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.Code == code && t.System == system);
+        if (code.Length == 0) return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.System == stored);
+        return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.Code == code && t.System == stored);
     }
 
     static Expression<Func<ResourceRow, bool>> ChainedToken(HubDb db, string type, string param, string targetType, string targetParam, string v)
     {
         var (system, code, any) = SplitToken(v);
+        var stored = system ?? "";
         return r => db.References.Any(x => x.Type == type && x.Id == r.Id && x.Param == param && x.TargetType == targetType &&
-            db.Tokens.Any(t => t.Type == targetType && t.Id == x.TargetId && t.Param == targetParam && t.Code == code && (any || t.System == system)));
+            db.Tokens.Any(t => t.Type == targetType && t.Id == x.TargetId && t.Param == targetParam && t.Code == code && (any || t.System == stored)));
     }
 
     static Expression<Func<ResourceRow, bool>> Reference(HubDb db, string type, string param, string v, string? modifier)

@@ -318,7 +318,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
         string[] types = ["EpisodeOfCare", "Observation", "Flag"];
         var resources = await (from r in db.Resources.AsNoTracking()
                                where r.PatientId != null && patientIds.Contains(r.PatientId) && types.Contains(r.Type)
-                               join t in db.Tokens.AsNoTracking().Where(t => t.Param == "identifier" && t.System != null && systems.Contains(t.System))
+                               join t in db.Tokens.AsNoTracking().Where(t => t.Param == "identifier" && systems.Contains(t.System))
                                    on new { r.Type, r.Id } equals new { t.Type, t.Id } into ids
                                from t in ids.DefaultIfEmpty()
                                select new { r.Type, r.Id, r.PatientId, r.Version, r.ContentHash, r.Deleted, t.System, Code = (string?)t.Code, Json = r.Type == "EpisodeOfCare" ? r.Json : null })

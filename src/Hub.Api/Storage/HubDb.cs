@@ -40,30 +40,26 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
         b.Entity<TokenIndexRow>(e =>
         {
             e.ToTable("search_tokens");
-            e.HasKey(r => r.Key);
+            e.HasKey(r => new { r.Type, r.Id, r.Param, r.Code, r.System });
             e.HasIndex(r => new { r.Type, r.Param, r.Code, r.System });
-            e.HasIndex(r => new { r.Type, r.Id });
         });
         b.Entity<ReferenceIndexRow>(e =>
         {
             e.ToTable("search_references");
-            e.HasKey(r => r.Key);
+            e.HasKey(r => new { r.Type, r.Id, r.Param, r.TargetType, r.TargetId });
             e.HasIndex(r => new { r.Type, r.Param, r.TargetId, r.TargetType });
-            e.HasIndex(r => new { r.Type, r.Id });
         });
         b.Entity<DateIndexRow>(e =>
         {
             e.ToTable("search_dates");
-            e.HasKey(r => r.Key);
+            e.HasKey(r => new { r.Type, r.Id, r.Param, r.Start, r.End });
             e.HasIndex(r => new { r.Type, r.Param, r.Start });
-            e.HasIndex(r => new { r.Type, r.Id });
         });
         b.Entity<StringIndexRow>(e =>
         {
             e.ToTable("search_strings");
-            e.HasKey(r => r.Key);
+            e.HasKey(r => new { r.Type, r.Id, r.Param, r.Value });
             e.HasIndex(r => new { r.Type, r.Param, r.Value });
-            e.HasIndex(r => new { r.Type, r.Id });
         });
         b.Entity<PatientFactsRow>(e =>
         {

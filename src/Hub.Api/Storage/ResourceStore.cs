@@ -15,7 +15,7 @@ public sealed record StagedRows(ResourceRow Row, ResourceVersionRow Version, Ind
 public sealed record IndexRows(List<TokenIndexRow> Tokens, List<ReferenceIndexRow> References, List<DateIndexRow> Dates, List<StringIndexRow> Strings)
 {
     public static IndexRows Of(string type, string id, IndexEntries index) => new(
-        [.. index.Tokens.Distinct().Select(t => new TokenIndexRow { Type = type, Id = id, Param = t.Param, System = t.System, Code = t.Code })],
+        [.. index.Tokens.Distinct().Select(t => new TokenIndexRow { Type = type, Id = id, Param = t.Param, System = t.System ?? "", Code = t.Code })],
         [.. index.References.Distinct().Select(r => new ReferenceIndexRow { Type = type, Id = id, Param = r.Param, TargetType = r.TargetType, TargetId = r.TargetId })],
         [.. index.Dates.Distinct().Select(d => new DateIndexRow { Type = type, Id = id, Param = d.Param, Start = d.Start, End = d.End })],
         [.. index.Strings.Distinct().Select(s => new StringIndexRow { Type = type, Id = id, Param = s.Param, Value = s.Value })]);

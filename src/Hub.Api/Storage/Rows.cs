@@ -28,21 +28,23 @@ public sealed class ResourceVersionRow
     public required string Json { get; set; }
 }
 
-/// <summary>A token search value (identifier, code, status, _tag …).</summary>
+/// <summary>
+/// A token search value (identifier, code, status, _tag …). Index rows are keyed by their own columns: the key's
+/// (Type, Id) prefix serves the per-resource lookups, so no surrogate key and no second index cost every write.
+/// </summary>
 public sealed class TokenIndexRow
 {
-    public long Key { get; set; }
     public required string Type { get; set; }
     public required string Id { get; set; }
     public required string Param { get; set; }
-    public string? System { get; set; }
+    /// <summary>The code system; empty when the value has none (a key column cannot be null).</summary>
+    public required string System { get; set; }
     public required string Code { get; set; }
 }
 
 /// <summary>A reference search value, split into target type and id.</summary>
 public sealed class ReferenceIndexRow
 {
-    public long Key { get; set; }
     public required string Type { get; set; }
     public required string Id { get; set; }
     public required string Param { get; set; }
@@ -53,7 +55,6 @@ public sealed class ReferenceIndexRow
 /// <summary>A date search value as the instant range it covers.</summary>
 public sealed class DateIndexRow
 {
-    public long Key { get; set; }
     public required string Type { get; set; }
     public required string Id { get; set; }
     public required string Param { get; set; }
@@ -64,7 +65,6 @@ public sealed class DateIndexRow
 /// <summary>A string search value, lower-cased and stripped of accents for prefix matching.</summary>
 public sealed class StringIndexRow
 {
-    public long Key { get; set; }
     public required string Type { get; set; }
     public required string Id { get; set; }
     public required string Param { get; set; }

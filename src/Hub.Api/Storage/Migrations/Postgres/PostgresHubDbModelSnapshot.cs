@@ -78,32 +78,22 @@ namespace Hub.Api.Storage.Migrations.Postgres
 
             modelBuilder.Entity("Hub.Api.Storage.DateIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Key"));
-
-                    b.Property<DateTime>("End")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<string>("Type")
+                        .HasColumnType("text");
 
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
                     b.Property<string>("Param")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<DateTime>("Start")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasColumnType("text");
+                    b.Property<DateTime>("End")
+                        .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "Start", "End");
 
                     b.HasIndex("Type", "Param", "Start");
 
@@ -226,34 +216,22 @@ namespace Hub.Api.Storage.Migrations.Postgres
 
             modelBuilder.Entity("Hub.Api.Storage.ReferenceIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Key"));
+                    b.Property<string>("Type")
+                        .HasColumnType("text");
 
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
                     b.Property<string>("Param")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("TargetId")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<string>("TargetType")
-                        .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<string>("Type")
-                        .IsRequired()
+                    b.Property<string>("TargetId")
                         .HasColumnType("text");
 
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "TargetType", "TargetId");
 
                     b.HasIndex("Type", "Param", "TargetId", "TargetType");
 
@@ -335,30 +313,19 @@ namespace Hub.Api.Storage.Migrations.Postgres
 
             modelBuilder.Entity("Hub.Api.Storage.StringIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Key"));
+                    b.Property<string>("Type")
+                        .HasColumnType("text");
 
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
                     b.Property<string>("Param")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<string>("Value")
-                        .IsRequired()
                         .HasColumnType("text");
 
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "Value");
 
                     b.HasIndex("Type", "Param", "Value");
 
@@ -367,33 +334,22 @@ namespace Hub.Api.Storage.Migrations.Postgres
 
             modelBuilder.Entity("Hub.Api.Storage.TokenIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Key"));
-
-                    b.Property<string>("Code")
-                        .IsRequired()
+                    b.Property<string>("Type")
                         .HasColumnType("text");
 
                     b.Property<string>("Id")
                         .HasColumnType("text");
 
                     b.Property<string>("Param")
-                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Code")
                         .HasColumnType("text");
 
                     b.Property<string>("System")
                         .HasColumnType("text");
 
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "Code", "System");
 
                     b.HasIndex("Type", "Param", "Code", "System");
 

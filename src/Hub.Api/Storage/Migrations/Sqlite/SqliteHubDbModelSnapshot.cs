@@ -71,30 +71,22 @@ namespace Hub.Api.Storage.Migrations.Sqlite
 
             modelBuilder.Entity("Hub.Api.Storage.DateIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("End")
+                    b.Property<string>("Type")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Param")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("Start")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Type")
-                        .IsRequired()
+                    b.Property<DateTime>("End")
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "Start", "End");
 
                     b.HasIndex("Type", "Param", "Start");
 
@@ -217,32 +209,22 @@ namespace Hub.Api.Storage.Migrations.Sqlite
 
             modelBuilder.Entity("Hub.Api.Storage.ReferenceIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
+                    b.Property<string>("Type")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Param")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TargetId")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("TargetType")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Type")
-                        .IsRequired()
+                    b.Property<string>("TargetId")
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "TargetType", "TargetId");
 
                     b.HasIndex("Type", "Param", "TargetId", "TargetType");
 
@@ -324,28 +306,19 @@ namespace Hub.Api.Storage.Migrations.Sqlite
 
             modelBuilder.Entity("Hub.Api.Storage.StringIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
+                    b.Property<string>("Type")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Param")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Value")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "Value");
 
                     b.HasIndex("Type", "Param", "Value");
 
@@ -354,31 +327,22 @@ namespace Hub.Api.Storage.Migrations.Sqlite
 
             modelBuilder.Entity("Hub.Api.Storage.TokenIndexRow", b =>
                 {
-                    b.Property<long>("Key")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Code")
-                        .IsRequired()
+                    b.Property<string>("Type")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Param")
-                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("System")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Key");
-
-                    b.HasIndex("Type", "Id");
+                    b.HasKey("Type", "Id", "Param", "Code", "System");
 
                     b.HasIndex("Type", "Param", "Code", "System");
 

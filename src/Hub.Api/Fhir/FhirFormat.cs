@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
@@ -94,6 +95,32 @@ public static class FhirFormat
             outcome.Issue.Add(issue);
         }
         return outcome;
+    }
+
+    [ThreadStatic] static ArrayBufferWriter<byte>? buffer;
+    [ThreadStatic] static Utf8JsonWriter? writer;
+
+    /// <summary>
+    /// Serialises to JSON in a buffer kept per thread and hands the bytes to <paramref name="use"/> before the buffer is
+    /// reused: hashing and storing hundreds of thousands of resources in an import then allocate no array per resource.
+    /// </summary>
+    public static T WithJson<T>(Base resource, Func<ReadOnlySpan<byte>, T> use)
+    {
+        var b = buffer ??= new ArrayBufferWriter<byte>(16 * 1024);
+        var w = writer ??= new Utf8JsonWriter(b);
+        try
+        {
+            JsonWriter.Serialize(resource, w);
+            w.Flush();
+            return use(b.WrittenSpan);
+        }
+        finally
+        {
+            w.Reset(b);
+            b.ResetWrittenCount();
+            // One huge resource must not pin a huge buffer to the thread for ever.
+            if (b.Capacity > 1 << 20) (buffer, writer) = (null, null);
+        }
     }
 
     public static byte[] Serialize(Base resource, WireFormat format) =>

@@ -100,8 +100,8 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         resource.Meta.VersionId = null;
         resource.Meta.LastUpdated = null;
         // One serialisation serves both the hash (content without version and date) and the stored JSON (with them).
-        var content = FhirFormat.Serialize(resource, WireFormat.Json);
-        hash ??= Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(content));
+        var (content, contentHash) = FhirFormat.WithJson(resource, bytes => (System.Text.Encoding.UTF8.GetString(bytes), hash ?? HashOf(bytes)));
+        hash = contentHash;
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = new DateTimeOffset(now);
         var json = StoredJson.WithVersion(content, type, id, resource.Meta.VersionId, new DateTimeOffset(now))
@@ -117,10 +117,12 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
     {
         var (version, updated) = (resource.Meta?.VersionId, resource.Meta?.LastUpdated);
         if (resource.Meta is { } m) { m.VersionId = null; m.LastUpdated = null; }
-        var bytes = System.Text.Encoding.UTF8.GetBytes(FhirFormat.SerializeToString(resource));
+        var hash = FhirFormat.WithJson(resource, HashOf);
         if (resource.Meta is { } m2) { m2.VersionId = version; m2.LastUpdated = updated; }
-        return Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(bytes));
+        return hash;
     }
+
+    static string HashOf(ReadOnlySpan<byte> json) => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(json));
 
     public async Task StageDeleteAsync(ResourceRow current)
     {

@@ -11,9 +11,8 @@ namespace Hub.Api.Storage;
 /// </summary>
 public static class StoredJson
 {
-    public static string? WithVersion(byte[] content, string type, string id, string versionId, DateTimeOffset lastUpdated)
+    public static string? WithVersion(string json, string type, string id, string versionId, DateTimeOffset lastUpdated)
     {
-        var json = Encoding.UTF8.GetString(content);
         var head = $"{{\"resourceType\":\"{type}\",\"id\":\"{id}\"";
         if (!json.StartsWith(head, StringComparison.Ordinal)) return null;
         // Escaped as the serialiser escapes it ('+' becomes \u002B), so stamped and serialised JSON are the same bytes.

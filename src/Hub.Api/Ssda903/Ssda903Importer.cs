@@ -100,12 +100,16 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
         var chunks = toImport.Chunk(ChunkSize).ToList();
         int created = 0, updated = 0, unchanged = 0, episodes = 0, done = 0;
         await using var writer = BulkWriter.For(db);
-        Task<PreparedChunk>? preparing = chunks.Count == 0 ? null : PrepareAsync(run, chunks[0], await StoredAsync(la, chunks[0], ct));
+        // An LA's first return has nothing to look up: skipping the lookups spares the queries, and spares PostgreSQL
+        // planning them on statistics that still say the tables are empty while this transaction fills them.
+        var holdsChildren = await db.PatientFacts.AnyAsync(f => f.ManagingLa == la, ct);
+        Task<StoredChunk> StoredOf(ChildRecord[] chunk) => holdsChildren ? StoredAsync(la, chunk, ct) : Task.FromResult(new StoredChunk());
+        Task<PreparedChunk>? preparing = chunks.Count == 0 ? null : PrepareAsync(run, chunks[0], await StoredOf(chunks[0]));
         for (var i = 0; i < chunks.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
             var prepared = await preparing!;
-            if (i + 1 < chunks.Count) preparing = PrepareAsync(run, chunks[i + 1], await StoredAsync(la, chunks[i + 1], ct));
+            if (i + 1 < chunks.Count) preparing = PrepareAsync(run, chunks[i + 1], await StoredOf(chunks[i + 1]));
             await writer.WriteAsync(prepared.Batch, ct);
             issues.AddRange(prepared.Issues);
             (created, updated, unchanged, episodes) = (created + prepared.Created, updated + prepared.Updated, unchanged + prepared.Unchanged, episodes + prepared.Episodes);
@@ -132,6 +136,9 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
         if (db is not PostgresHubDb) return;
         var key = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("ssda903-import|" + la)));
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", ct);
+        // The chunk lookups are index lookups only if the planner knows how big the tables are; autovacuum may not have
+        // analysed what the last import committed a moment ago. Sampling three tables costs well under a second.
+        await db.Database.ExecuteSqlRawAsync("ANALYZE resources, search_tokens, patient_facts", ct);
     }
 
     /// <summary>What one import needs beside each child: the LA, the mapping context, today and the write time.</summary>

@@ -34,6 +34,16 @@ public static class HealthSummary
     public const string ObservationValueSystem = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
     public const string Redacted = "REDACTED";
 
+    /// <summary>Resource types that describe who and where, never a person's care: a reference to one may keep its display.</summary>
+    static readonly HashSet<string> DirectoryTypes = ["Organization", "Practitioner", "PractitionerRole", "Location", "HealthcareService", "Device", "Endpoint"];
+
+    /// <summary>The resource types the summary reads from a compartment; the enforcement point need fetch no others.</summary>
+    public static readonly IReadOnlySet<string> ReadsTypes = new HashSet<string>
+    {
+        "Patient", "EpisodeOfCare", "Observation", "Encounter", "Immunization", "Condition", "CarePlan", "AllergyIntolerance",
+        "Flag", "RelatedPerson", "CareTeam", "Consent",
+    };
+
     /// <summary>How a section comes out: shown with entries, empty, or withheld.</summary>
     sealed record SectionPlan(SummarySection Definition, bool Withheld, IReadOnlyList<Resource> Entries, int LeftOut, IReadOnlyDictionary<string, string> Roles);
 
@@ -63,8 +73,9 @@ public static class HealthSummary
             if (DocumentLinks.Split(reference) is not { } target) return new LinkTarget.Named(null, null);
             var key = $"{target.Type}/{target.Id}";
             if (includedKeys.Contains(key)) return new LinkTarget.Local(DocumentLinks.FullUrl(target.Type, target.Id));
-            // Held back by the obligations, left out of the summary, or another person: not even its display may show.
-            if (heldKeys.Contains(key) || target.Type == "Patient") return new LinkTarget.Hidden();
+            // Held back by the obligations, left out of the summary, or any record about a person (whose display could say
+            // what the record is): not even its display may show. Only directory entries may stay named.
+            if (heldKeys.Contains(key) || !DirectoryTypes.Contains(target.Type)) return new LinkTarget.Hidden();
             return new LinkTarget.Named(target.Type, target.Id);
         }
 

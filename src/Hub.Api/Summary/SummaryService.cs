@@ -32,6 +32,9 @@ public sealed partial class SummaryService(
 
     HubDb Db => store.Db;
 
+    /// <summary>As an array: EF Core translates Contains over an array or list, not over a set interface.</summary>
+    static readonly string[] ReadsTypes = [.. HealthSummary.ReadsTypes];
+
     [GeneratedRegex("^[A-Za-z0-9\\-\\.]{1,64}$")]
     private static partial Regex IdPattern();
 
@@ -102,8 +105,9 @@ public sealed partial class SummaryService(
                 decision.Verdict == Verdict.Deny ? FhirProblem.Forbidden($"Access to Patient refused: {decision.Reason}") : notFound);
 
         var patientId = facts!.PatientId;
+        var types = ReadsTypes;
         var rows = await Db.Resources.AsNoTracking()
-            .Where(r => r.PatientId == patientId && !r.Deleted && HealthSummary.ReadsTypes.Contains(r.Type))
+            .Where(r => r.PatientId == patientId && !r.Deleted && types.Contains(r.Type))
             .Select(r => r.Json).ToListAsync();
         var records = rows.Select(FhirFormat.ParseJson).ToList();
         if (records.OfType<Patient>().FirstOrDefault(p => p.Id == patientId) is not { } child)

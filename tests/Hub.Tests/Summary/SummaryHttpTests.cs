@@ -118,8 +118,12 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         Assert.All(byId.Entry.SelectMany(e => DocumentLinks.References(DocumentLinks.ToJson(e.Resource))),
             r => Assert.Contains(r, urls));
         var validator = Hub.App.Services.GetRequiredService<ProfileValidator>();
-        var outcome = await validator.ValidateAsync(byId.Entry[0].Resource);
-        Assert.DoesNotContain(outcome.Issue, i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal);
+        foreach (var whole in new Resource[] { byId.Entry[0].Resource, byId })
+        {
+            var outcome = await validator.ValidateAsync(whole);
+            var errors = outcome.Issue.Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal).ToList();
+            Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{string.Join(",", e.Expression)}: {e.Details?.Text ?? e.Diagnostics}")));
+        }
     }
 
     [Fact]

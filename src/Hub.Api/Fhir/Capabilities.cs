@@ -11,6 +11,8 @@ public sealed class Capabilities(SearchParameters parameters, ProfileValidator v
     public static readonly List<(string? Type, string Name, string Definition)> Operations =
     [
         (null, "validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
+        // The CLA health summary document (contract §6); IPS's Patient-summary is the operation it follows.
+        ("Patient", "summary", "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
     ];
 
     static readonly CapabilityStatement.TypeRestfulInteraction[] Interactions =

@@ -1,5 +1,6 @@
 using Hl7.Fhir.Model;
 using Hub.Api.Auth;
+using Hub.Api.Summary;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Api.Fhir;
@@ -32,6 +33,9 @@ public static class FhirEndpoints
                 return Results.Empty;
             }
         });
+
+        // Operations before the generic {type}/{id} routes (literal segments win anyway; this keeps them findable).
+        fhir.MapSummary();
 
         fhir.MapPost("", async (HttpContext http, FhirService svc) =>
         {
@@ -104,7 +108,7 @@ public static class FhirEndpoints
         });
     }
 
-    static Caller Caller(HttpContext http) =>
+    internal static Caller Caller(HttpContext http) =>
         http.GetCaller() ?? throw FhirProblem.Of(401, OperationOutcome.IssueType.Login, "A valid bearer token is required");
 
     public static string BaseUrl(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/fhir";

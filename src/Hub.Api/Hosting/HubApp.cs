@@ -97,6 +97,8 @@ public static class HubApp
         services.AddScoped<FhirService>();
         services.AddScoped<ReferenceLoader>();
         services.AddSingleton(_ => Hub.Mappers.Ssda903.CodeLists.Load(ProfilesFolder));
+        services.AddSingleton(_ => Hub.Mappers.Summary.CodeDisplays.Load(ProfilesFolder));
+        services.AddScoped<Summary.SummaryService>();
         services.AddScoped<Ssda903.Ssda903Importer>();
         services.AddScoped<Ssda903.ImportJob>();
         services.AddSingleton<Ssda903.ImportProgressBoard>();

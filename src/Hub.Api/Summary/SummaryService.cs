@@ -1,0 +1,153 @@
+using System.Text.RegularExpressions;
+using Hl7.Fhir.Model;
+using Hub.Api.Access;
+using Hub.Api.Audit;
+using Hub.Api.Auth;
+using Hub.Api.Fhir;
+using Hub.Api.ReferenceData;
+using Hub.Api.Storage;
+using Hub.Consent.Decisions;
+using Hub.Mappers.Identifiers;
+using Hub.Mappers.Summary;
+using Microsoft.EntityFrameworkCore;
+
+namespace Hub.Api.Summary;
+
+/// <summary>
+/// `$summary` (contract §6): the child → who the caller is to the child (Access/) → the obligations that decision brings →
+/// the child's records → the document (Hub.Mappers/Summary, pure) → AuditEvent. A child the caller may not know of is
+/// not found, exactly as one that does not exist: the same path and the same queries up to the decision.
+/// </summary>
+public sealed partial class SummaryService(
+    ResourceStore store,
+    Relationships relationships,
+    OrganisationDirectory organisations,
+    AuditWriter auditWriter,
+    CodeDisplays displays,
+    TimeProvider clock)
+{
+    public const string Operation = "$summary";
+    /// <summary>The document's author: the hub itself writes it from what it holds.</summary>
+    public const string Author = "CareHub";
+
+    HubDb Db => store.Db;
+
+    /// <summary>As an array: EF Core translates Contains over an array or list, not over a set interface.</summary>
+    static readonly string[] ReadsTypes = [.. HealthSummary.ReadsTypes];
+
+    [GeneratedRegex("^[A-Za-z0-9\\-\\.]{1,64}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("\"reference\"\\s*:\\s*\"Organization/([A-Za-z0-9\\-\\.]{1,64})\"")]
+    private static partial Regex OrganisationReference();
+
+    /// <summary>
+    /// The seam where the consent decision becomes what the summary holds back. Today's decision is the relationship alone,
+    /// so a permitted caller sees every section; the consent engine (Hub.Consent) will supply withheld data classes as
+    /// sections, redacted resources and whether withholding may be shown (silent for S-flag and adoption cases).
+    /// </summary>
+    public static SummaryObligations ObligationsFor(Decision decision) => SummaryObligations.None;
+
+    public async Task<FhirResult> ForPatientAsync(Caller caller, string id)
+    {
+        var reference = $"Patient/{id}";
+        await CheckScopeAsync(caller, reference);
+        var facts = IdPattern().IsMatch(id) ? await store.FactsAsync(id) : null;
+        return await SummariseAsync(caller, facts, reference, FhirProblem.NotFound(reference));
+    }
+
+    /// <summary>By NHS number: the token of a GET's `identifier` parameter, or the Identifier of a POSTed Parameters.</summary>
+    public async Task<FhirResult> ForIdentifierAsync(Caller caller, Identifier? identifier)
+    {
+        const string reference = "Patient/$summary";
+        await CheckScopeAsync(caller, reference);
+        if (identifier is null) throw await RefuseAsync(caller, null, reference, null, FhirProblem.Invalid(
+            $"The identifier parameter is required: the child's NHS number as {NhsNumber.System}|{{NHS number}}", "identifier"));
+        if (identifier.System != NhsNumber.System) throw await RefuseAsync(caller, null, reference, null, FhirProblem.Invalid(
+            $"The identifier must be an NHS number, system {NhsNumber.System} (it was '{identifier.System ?? "none"}')", "identifier"));
+        // The number itself is never repeated back or audited as typed: it may be someone's real NHS number mistyped.
+        if (!NhsNumber.IsValid(identifier.Value)) throw await RefuseAsync(caller, null, reference, null, FhirProblem.Invalid(
+            "The identifier's value is not a valid NHS number (10 digits, the last a modulus 11 check digit)", "identifier"));
+        var nhs = NhsNumber.Normalise(identifier.Value)!;
+        var candidates = await Db.PatientFacts.AsNoTracking().Where(f => f.NhsNumber == nhs).ToListAsync();
+        // One child may have records with two LAs: the one the caller is related to, and of those the one looked after now.
+        var facts = candidates.OrderByDescending(f => f.LookedAfter).ThenBy(f => f.PatientId, StringComparer.Ordinal)
+            .FirstOrDefault(f => relationships.Decide(caller, f).Permitted) ?? candidates.FirstOrDefault();
+        return await SummariseAsync(caller, facts, reference, FhirProblem.NotFound("The patient with that NHS number"));
+    }
+
+    /// <summary>Parses `identifier=system|value` (a FHIR token) from a query string.</summary>
+    public static Identifier? ParseToken(IReadOnlyList<string> values)
+    {
+        if (values.Count == 0) return null;
+        if (values.Count > 1) throw FhirProblem.Invalid("Give one identifier, not several", "identifier");
+        var token = values[0];
+        var bar = token.IndexOf('|');
+        return bar < 0 ? new Identifier(null, token) : new Identifier(token[..bar], token[(bar + 1)..]);
+    }
+
+    /// <summary>The `identifier` of a POSTed Parameters: exactly one, as a valueIdentifier.</summary>
+    public static Identifier? IdentifierOf(Resource body)
+    {
+        if (body is not Parameters parameters) throw FhirProblem.Invalid($"POST Patient/$summary takes a Parameters resource, not a {body.TypeName}", "resourceType");
+        var given = parameters.Parameter.Where(p => p.Name == "identifier").ToList();
+        if (given.Count == 0) return null;
+        if (given.Count > 1) throw FhirProblem.Invalid("Give one identifier parameter, not several", "Parameters.parameter");
+        return given[0].Value as Identifier
+            ?? throw FhirProblem.Invalid("The identifier parameter must be a valueIdentifier", "Parameters.parameter.value");
+    }
+
+    async Task<FhirResult> SummariseAsync(Caller caller, PatientFactsRow? facts, string reference, FhirProblem notFound)
+    {
+        var decision = relationships.Decide(caller, facts);
+        if (!decision.Permitted)
+            throw await RefuseAsync(caller, facts?.PatientId, reference, decision,
+                decision.Verdict == Verdict.Deny ? FhirProblem.Forbidden($"Access to Patient refused: {decision.Reason}") : notFound);
+
+        var patientId = facts!.PatientId;
+        var types = ReadsTypes;
+        var rows = await Db.Resources.AsNoTracking()
+            .Where(r => r.PatientId == patientId && !r.Deleted && types.Contains(r.Type))
+            .Select(r => r.Json).ToListAsync();
+        var records = rows.Select(FhirFormat.ParseJson).ToList();
+        if (records.OfType<Patient>().FirstOrDefault(p => p.Id == patientId) is not { } child)
+            throw await RefuseAsync(caller, patientId, reference, decision, notFound); // facts without a live Patient: deleted
+
+        var obligations = ObligationsFor(decision);
+        var bundle = HealthSummary.Build(new SummaryRequest(child, records, await OrganisationsNamedAsync(rows), obligations, Author, clock.GetUtcNow(), displays));
+        var shown = bundle.Entry.Skip(1).Select(e => e.Resource).OfType<Resource>().Where(r => r is not Organization).Select(r => $"{r.TypeName}/{r.Id}").ToList();
+        await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations)));
+        return new FhirResult { Resource = bundle };
+    }
+
+    static string Describe(Decision d, SummaryObligations o) =>
+        $"{d.Reason}; withheld sections: {(o.WithheldSections.Count == 0 ? "none" : string.Join(",", o.WithheldSections.Order(StringComparer.Ordinal)))}";
+
+    /// <summary>The reference Organizations the records name, with the ICBs above them (an LA's partOf), in one query.</summary>
+    async Task<IReadOnlyList<Organization>> OrganisationsNamedAsync(IEnumerable<string> json)
+    {
+        var codes = json.SelectMany(j => OrganisationReference().Matches(j).Select(m => m.Groups[1].Value)).ToHashSet(StringComparer.Ordinal);
+        foreach (var code in codes.ToList())
+            for (var parent = organisations.ParentIcbOf(code); parent is not null && codes.Add(parent); parent = organisations.ParentIcbOf(parent)) { }
+        var list = codes.ToList();
+        var found = await Db.Resources.AsNoTracking().Where(r => r.Type == "Organization" && !r.Deleted && list.Contains(r.Id)).Select(r => r.Json).ToListAsync();
+        return [.. found.Select(FhirFormat.ParseJson).OfType<Organization>()];
+    }
+
+    async Task CheckScopeAsync(Caller caller, string reference)
+    {
+        if (!Scopes.Allows(caller, "Patient", Scopes.Read))
+            throw await RefuseAsync(caller, null, reference, null, FhirProblem.Forbidden("The token's scopes do not allow reading Patient"));
+    }
+
+    System.Threading.Tasks.Task AuditAsync(AuditRecord record) => auditWriter.WriteAsync(AuditEvents.ToRow(record, clock.GetUtcNow().UtcDateTime));
+
+    /// <summary>Audits a refusal, naming the child when there is one (its access review needs to see attempts), then gives the problem to throw.</summary>
+    async Task<FhirProblem> RefuseAsync(Caller caller, string? patientId, string reference, Decision? decision, FhirProblem problem)
+    {
+        await AuditAsync(new AuditRecord(caller, Operation, problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4,
+            patientId, [reference], decision?.Reason ?? $"{problem.Status}: {problem.Message}"));
+        problem.Audited = true;
+        return problem;
+    }
+}

@@ -100,6 +100,9 @@ public static class HubApp
         services.AddSingleton(_ => Hub.Mappers.Summary.CodeDisplays.Load(ProfilesFolder));
         services.AddScoped<Summary.SummaryService>();
         services.AddScoped<Ssda903.Ssda903Importer>();
+        services.Configure<Notifications.NotificationOptions>(config.GetSection("Hub:Notifications"));
+        services.AddHttpClient(nameof(Notifications.PlacementNotifier));
+        services.AddScoped<Notifications.PlacementNotifier>();
         services.AddScoped<Ssda903.ImportJob>();
         services.AddSingleton<Ssda903.ImportProgressBoard>();
 
@@ -185,6 +188,8 @@ public static class HubApp
             result.Organisations, result.Created, result.Updated, result.Postcodes);
         // A serving hub pays the validator's start-up cost now rather than on its first write; the CLI never validates.
         if (warmValidator) _ = app.Services.GetRequiredService<ProfileValidator>().WarmUpAsync(ct);
+        // Only a serving hub delivers: notifications an import (or a crash) left in progress get their job again.
+        if (warmValidator) await scope.ServiceProvider.GetRequiredService<Notifications.PlacementNotifier>().ResumeAsync(ct);
     }
 
     /// <summary>Creates or migrates the schema of the configured provider.</summary>

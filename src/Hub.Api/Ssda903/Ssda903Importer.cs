@@ -2,6 +2,7 @@ using Hl7.Fhir.Model;
 using Hub.Api.Audit;
 using Hub.Api.Auth;
 using Hub.Api.Fhir;
+using Hub.Api.Notifications;
 using Hub.Api.ReferenceData;
 using Hub.Api.Search;
 using Hub.Api.Storage;
@@ -50,7 +51,7 @@ public sealed record ImportResult(bool Committed, int Children, int Imported, in
 /// everything in one transaction. A file-level error rejects the whole import; a row-level error quarantines only that
 /// child, whose earlier state stays. Re-importing the same return changes nothing; next year's merges by (LA, CHILD, DECOM).
 /// </summary>
-public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, OrganisationDirectory organisations, CodeLists codes, TimeProvider clock, ILogger<Ssda903Importer> log)
+public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNotifier notifier, OrganisationDirectory organisations, CodeLists codes, TimeProvider clock, ILogger<Ssda903Importer> log)
 {
     /// <summary>Imports the return at a path: a folder of CSV files, one EXPSSDA903 XML file, or a zip of either.</summary>
     public async Task<ImportResult> ImportAsync(Caller caller, string la, int year, string path, IProgress<ImportProgress>? progress = null, CancellationToken ct = default)
@@ -93,7 +94,9 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
 
         var postcodes = await db.PostcodeIcbs.AsNoTracking().ToDictionaryAsync(p => p.Prefix, p => p.Icb, ct);
         var ctx = new MappingContext(la, year, laOrg?.ParentIcb, prefix => postcodes.GetValueOrDefault(prefix), (field, code) => codes.IsValid(field, code, year));
-        var run = new ImportRun(la, ctx, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), clock.GetUtcNow().UtcDateTime, indexer);
+        var run = new ImportRun(la, ctx, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), clock.GetUtcNow().UtcDateTime, indexer,
+            laOrg?.Name ?? $"LA {la}", code => organisations.Find(code)?.Name ?? code);
+        var notices = new List<PlacementNotice>();
 
         // A pipeline of two: while one chunk is written, the next is mapped, hashed and indexed on the other cores.
         // Lookups and writes share the transaction's connection, so they take turns; the CPU work overlaps both.
@@ -112,19 +115,44 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
             if (i + 1 < chunks.Count) preparing = PrepareAsync(run, chunks[i + 1], await StoredOf(chunks[i + 1]));
             await writer.WriteAsync(prepared.Batch, ct);
             issues.AddRange(prepared.Issues);
+            notices.AddRange(prepared.Notices);
             (created, updated, unchanged, episodes) = (created + prepared.Created, updated + prepared.Updated, unchanged + prepared.Unchanged, episodes + prepared.Episodes);
             done += chunks[i].Length;
             progress?.Report(new("writing", done, toImport.Count));
         }
+        var notified = await NotifyAsync(notices, writer, run.Now, ct);
         db.Audit.Add(AuditEvents.ToRow(new AuditRecord(caller, "$import-ssda903", AuditEvent.AuditEventOutcome.N0, null, [$"Organization/{la}"],
             Decision: $"year={year} children={allChildren} imported={toImport.Count} quarantined={quarantined.Count} created={created} updated={updated} unchanged={unchanged}"),
             clock.GetUtcNow().UtcDateTime));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        foreach (var id in notified) notifier.Schedule(id);
         progress?.Report(new("done", toImport.Count, toImport.Count));
         log.LogInformation("SSDA903 import for LA {La} year {Year}: {Imported} children imported, {Quarantined} quarantined", la, year, toImport.Count, quarantined.Count);
         return new ImportResult(true, allChildren, toImport.Count, quarantined.Count, episodes, created, updated, unchanged, Order(issues));
+    }
+
+    /// <summary>
+    /// A Communication for each placement in another ICB's area not notified before (contract section 6), written in
+    /// the import's transaction, so a rolled-back import notifies nobody. Delivery waits for the commit.
+    /// </summary>
+    async Task<List<string>> NotifyAsync(List<PlacementNotice> notices, BulkWriter writer, DateTime now, CancellationToken ct)
+    {
+        if (notices.Count == 0) return [];
+        var keys = notices.Select(n => n.Key).ToList();
+        var known = (await db.Tokens.AsNoTracking()
+            .Where(t => t.Type == "Communication" && t.Param == "identifier" && t.System == PlacementNotice.IdentifierSystem && keys.Contains(t.Code))
+            .Select(t => t.Code).ToListAsync(ct)).ToHashSet();
+        var batch = new BulkBatch();
+        foreach (var notice in notices.Where(n => !known.Contains(n.Key)))
+        {
+            var communication = notice.ToCommunication(notifier.PublicBaseUrl);
+            communication.Id = StableId(Key(PlacementNotice.IdentifierSystem, notice.Key));
+            batch.Created.Add(ResourceStore.Stage(communication, 0, "POST", indexer.Extract(communication), notice.PatientId, now));
+        }
+        await writer.WriteAsync(batch, ct);
+        return [.. batch.Created.Select(c => c.Row.Id)];
     }
 
     /// <summary>
@@ -142,10 +170,10 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
     }
 
     /// <summary>What one import needs beside each child: the LA, the mapping context, today and the write time.</summary>
-    sealed record ImportRun(string La, MappingContext Context, DateOnly Today, DateTime Now, SearchIndexer Indexer);
+    sealed record ImportRun(string La, MappingContext Context, DateOnly Today, DateTime Now, SearchIndexer Indexer, string LaName, Func<string, string> OrganisationName);
 
     /// <summary>A chunk mapped and staged: the rows to write, the warnings found, and the counts.</summary>
-    sealed record PreparedChunk(BulkBatch Batch, List<ImportIssue> Issues, int Created, int Updated, int Unchanged, int Episodes);
+    sealed record PreparedChunk(BulkBatch Batch, List<ImportIssue> Issues, int Created, int Updated, int Unchanged, int Episodes, List<PlacementNotice> Notices);
 
     /// <summary>One child's part of a chunk.</summary>
     sealed class ChildWrite
@@ -156,6 +184,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
         public int Unchanged { get; set; }
         public int Episodes { get; set; }
         public required PatientFactsRow Facts { get; init; }
+        public PlacementNotice? Notice { get; set; }
     }
 
     static Task<PreparedChunk> PrepareAsync(ImportRun run, ChildRecord[] chunk, StoredChunk stored) => Task.Run(() =>
@@ -170,7 +199,8 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
             batch.Facts.Add(w.Facts);
             issues.AddRange(w.Issues);
         }
-        return new PreparedChunk(batch, issues, writes.Sum(w => w.Created.Count), writes.Sum(w => w.Updated.Count), writes.Sum(w => w.Unchanged), writes.Sum(w => w.Episodes));
+        return new PreparedChunk(batch, issues, writes.Sum(w => w.Created.Count), writes.Sum(w => w.Updated.Count), writes.Sum(w => w.Unchanged), writes.Sum(w => w.Episodes),
+            [.. writes.Select(w => w.Notice).OfType<PlacementNotice>()]);
     });
 
     /// <summary>One child: mapped, merged with what is stored, staged where changed, and its facts brought up to date. Pure but for the parse of stored JSON.</summary>
@@ -198,6 +228,8 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, Organisatio
             : MergePatient(knownPatient is { Deleted: false } ? knownPatient.Json : null, mapped.Patient);
         Stage(run, write, patient, knownPatient, patientId);
         foreach (var e in mapped.Episodes) Stage(run, write, e, stored.Find(e), patientId);
+        write.Notice = PlacementNotice.Of(status, mapped.Episodes, la, run.LaName, child.ChildId, patientId,
+            patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value, run.OrganisationName);
         foreach (var o in mapped.Observations) Stage(run, write, o, stored.Find(o), patientId);
         foreach (var flag in ChildMapper.Flags(child.ChildId, patientId, status, ctx, run.Today))
         {

@@ -72,6 +72,8 @@ public static class ConsentCombination
                 return true;
             });
 
+        // The Consents the decision is based on (BALP basedOn), including objections set aside below.
+        var used = votes.Select(v => v.Effect.Consent).Distinct().Order(StringComparer.Ordinal).ToList();
         var overrides = policy.Check("G7").Purposes.Contains(purpose);
         var denies = votes.Where(v => v.Kind == VoteKind.Deny).ToList();
         if (overrides && denies.Count > 0)
@@ -94,7 +96,6 @@ public static class ConsentCombination
         foreach (var d in denies.Where(d => !d.Base)) reasons.Add(new(d.Effect.Consent, "withholds " + Scope(d.Labels)));
 
         var permissions = votes.Where(v => v.Kind == VoteKind.Permit).Select(v => new Permission(v.Authority, v.Labels, v.Effect.Consent)).ToList();
-        var used = denies.Select(d => d.Effect.Consent).Concat(permissions.Select(p => p.Consent)).Distinct().Order(StringComparer.Ordinal).ToList();
         return new ConsentOutcome
         {
             DeniedBy = deniedBy, WithheldLabels = withheld, ReleaseOnlyLabels = releaseOnly,

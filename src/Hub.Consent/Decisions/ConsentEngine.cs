@@ -52,8 +52,9 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
     readonly List<DecisionReason> reasons = [];
     readonly SortedSet<DataClass> withheldClasses = [];
     readonly SortedSet<string> withheldLabels = new(StringComparer.Ordinal);
-    readonly SortedSet<string> standingLabels = new(StringComparer.Ordinal);
     bool silent;
+    /// <summary>A pre-check took something away that the row itself would have released.</summary>
+    bool narrowedByPreCheck;
     TableRow? row;
     ConsentOutcome consentOutcome = new();
 
@@ -113,6 +114,7 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
         silent = true;
         if (g.Roles.Contains(role)) return null;
         withheldClasses.UnionWith(g.Classes);
+        narrowedByPreCheck = true;
         reasons.Add(new("G4", "sensitive location: withhold " + string.Join(",", g.Classes.Select(c => c.Code()))));
         return null;
     }
@@ -165,7 +167,6 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
     /// <summary>G8: V-level data never leaves the hub.</summary>
     public Decision? VeryRestricted(PreCheck g)
     {
-        standingLabels.UnionWith(g.Labels);
         withheldLabels.UnionWith(g.Labels);
         return null;
     }
@@ -191,7 +192,7 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
             reasons.Add(new(source, "refused by a recorded consent decision"));
             return new Decision(Verdict.Deny, role, "refused by a recorded consent decision")
             {
-                Reasons = reasons.ToList(), PolicyVersion = policy.Version, ConsentsUsed = consentOutcome.DeniedBy,
+                Reasons = reasons.ToList(), PolicyVersion = policy.Version, ConsentsUsed = consentOutcome.Used,
             };
         }
 
@@ -203,6 +204,8 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
             ApplyCell(c, rule, masks, review);
         }
         withheldLabels.UnionWith(consentOutcome.WithheldLabels);
+        // A label whose whole class is withheld adds nothing; V and the labels of no class (ADOL, PRS) stay.
+        withheldLabels.RemoveWhere(l => policy.ClassOfLabel(l) is { } c && withheldClasses.Contains(c));
         foreach (var c in withheldClasses) masks.Remove(c);
         foreach (var c in withheldClasses) review.Remove(c);
 
@@ -216,8 +219,10 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
             SuppressTotal = true, // something may always be filtered (V at least), so a total could leak it
             Marking = silent ? WithheldMarking.Silent : WithheldMarking.Mark,
         });
-        // A row that permits everything becomes PERMIT_REDACT once a pre-check, variant or Consent takes something away.
-        if (verdict == Verdict.Permit && obligations.WithholdsAnything(standingLabels)) verdict = Verdict.PermitWithObligations;
+        // A PERMIT row becomes PERMIT_REDACT once a pre-check or a Consent takes away something the row releases.
+        var narrowed = narrowedByPreCheck && r.Classes.Any(c => c.Value.Access != ClassAccess.Withhold && withheldClasses.Contains(c.Key))
+            || consentOutcome.WithheldLabels.Count > 0 || consentOutcome.ReleaseOnlyLabels is not null;
+        if (verdict == Verdict.Permit && narrowed) verdict = Verdict.PermitWithObligations;
         return Finish(verdict, obligations) with { ConsentsUsed = consentOutcome.Used };
     }
 

@@ -44,11 +44,6 @@ public sealed record Obligations
     public bool SmallNumberSuppression { get; init; }
     public bool OptOutFilter { get; init; }
 
-    /// <summary>True when the response may lack something the caller would otherwise see, beyond the standing V rule.</summary>
-    public bool WithholdsAnything(IReadOnlySet<string> standingLabels) =>
-        WithheldClasses.Count > 0 || Masks.Count > 0 || ReleaseOnlyLabels is not null || ReviewBeforeRelease.Count > 0
-        || WithheldLabels.Any(l => !standingLabels.Contains(l));
-
     /// <summary>One line per obligation, for AuditEvent.outcomeDesc.</summary>
     public IEnumerable<string> Describe()
     {

@@ -39,6 +39,14 @@ public static class ConsentCombination
             .Select(x => (x.Effect!, Authority: ConsentAuthorities.AuthorityOf(x.Consent.Performer.FirstOrDefault(), child)))
             .ToList();
 
+        // A Consent from someone who holds no consent authority for anything it says is as if never recorded: it cannot supersede.
+        effects = effects.Where(e =>
+        {
+            if (Scopes(e.Item1).Any(labels => ConsentAuthorities.Holders(child, labels?.ToList() ?? ["*"], day, policy).Contains(e.Authority))) return true;
+            reasons.Add(new(e.Item1.Consent, $"{e.Authority} holds no consent authority for what it says; ignored"));
+            return false;
+        }).ToList();
+
         // The same performer's latest wins (ties by id, so the answer never depends on list order).
         var latest = effects.GroupBy(e => e.Item1.Performer)
             .Select(g => g.OrderByDescending(e => e.Item1.Recorded).ThenBy(e => e.Item1.Consent, StringComparer.Ordinal).First())
@@ -111,6 +119,9 @@ public static class ConsentCombination
                 (p.Labels is null || p.Labels.Contains(l)) && (p.Labels is null && l == "*" || ConsentAuthorities.Holders(child, [l], day, policy).Contains(p.Authority))))
             .ToHashSet(StringComparer.Ordinal);
     }
+
+    static IEnumerable<IReadOnlySet<string>?> Scopes(ConsentEffect e) =>
+        (e.Base is null ? [] : new IReadOnlySet<string>?[] { null }).Concat(e.Exceptions.Select(x => x.Labels));
 
     static string Scope(IReadOnlySet<string>? labels) => labels is null ? "all data" : string.Join(",", labels.Order(StringComparer.Ordinal));
 }

@@ -47,7 +47,9 @@ public static class ConsentRecording
 
     static IEnumerable<string> ProvisionProblems(Hl7.Fhir.Model.Consent.provisionComponent p, string path, int depth, ConsentPolicy policy)
     {
-        if (p.Period is { } period && ConsentEffects.End(period.End) < ConsentEffects.Instant(period.Start))
+        // Compared at the coarser precision: an end of "2026-05-01" runs to the end of that day (cla-con-1).
+        if (p.Period is { } period && ConsentEffects.Instant(period.End) < ConsentEffects.Instant(period.Start)
+            && ConsentEffects.End(period.End) <= ConsentEffects.Instant(period.Start))
             yield return $"{path}.period ends before it starts";
         foreach (var (a, i) in p.Actor.Select((a, i) => (a, i)))
             if (a.Reference?.Reference is not { } r || !ActorTypes.Contains(ConsentAuthorities.Split(r).Type))

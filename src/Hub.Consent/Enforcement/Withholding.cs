@@ -31,15 +31,11 @@ public static class Withholding
         ClassesOf(security.Where(s => s.Code is not null).ToList(), policy)
             .Select(c => decision.Obligations.Masks.GetValueOrDefault(c)).OfType<string>().Distinct().ToList();
 
-    /// <summary>The explicit data-class tags, or the classes the labels imply.</summary>
+    /// <summary>The labeller's data-class tags; for a resource without them, the classes its labels imply.</summary>
     public static SortedSet<DataClass> ClassesOf(IReadOnlyList<Coding> labels, ConsentPolicy policy)
     {
-        var classes = new SortedSet<DataClass>();
-        foreach (var l in labels)
-        {
-            if (l.System == LabelSystems.DataClass) classes.Add(DataClasses.Parse(l.Code!));
-            else if (policy.ClassOfLabel(l.Code!) is { } c) classes.Add(c);
-        }
-        return classes;
+        var tagged = new SortedSet<DataClass>(labels.Where(l => l.System == LabelSystems.DataClass).Select(l => DataClasses.Parse(l.Code!)));
+        if (tagged.Count > 0) return tagged;
+        return new SortedSet<DataClass>(labels.Select(l => policy.ClassOfLabel(l.Code!)).OfType<DataClass>());
     }
 }

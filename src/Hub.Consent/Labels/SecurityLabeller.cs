@@ -96,12 +96,13 @@ public sealed class SecurityLabeller
             classes.UnionWith(typeRule.Classes);
             labels.UnionWith(typeRule.Labels);
         }
-        // Labels that arrived say which class the resource is in too (a provider's SEX label makes it D3).
-        foreach (var existing in resource.Meta?.Security ?? [])
-        {
-            if (existing.System == LabelSystems.DataClass && existing.Code is { } dc) classes.Add(DataClasses.Parse(dc));
-            else if (existing.Code is { } code && policy.ClassOfLabel(code) is { } cls) classes.Add(cls);
-        }
+        // Our own data-class tags say which class a resource is in; without them, labels that arrived do (a provider's SEX makes it D3).
+        var security = resource.Meta?.Security ?? [];
+        var tagged = security.Where(s => s.System == LabelSystems.DataClass && s.Code is not null).Select(s => DataClasses.Parse(s.Code!)).ToList();
+        classes.UnionWith(tagged);
+        if (tagged.Count == 0)
+            foreach (var existing in security)
+                if (existing.Code is { } code && policy.ClassOfLabel(code) is { } cls) classes.Add(cls);
         if (classes.Count == 0) classes.UnionWith(defaults);
         var added = new List<Coding>();
         var present = (resource.Meta?.Security ?? []).Select(s => (s.System, s.Code)).ToHashSet();

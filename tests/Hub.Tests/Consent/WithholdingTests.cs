@@ -92,3 +92,36 @@ public sealed class AccessRulesTests
         Assert.True(AccessRules.Decide(new("933", "la", null, "direct-care", null, null), sealedChild).Permitted);
     }
 }
+
+/// <summary>Labeller, engine and withholding together, as an enforcement point would chain them.</summary>
+public sealed class LabelDecideFilterTests
+{
+    static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+    static readonly SubjectFacts Child = new("c", null, "933", "QSL", "A81001", ["QE1"], false) { LookedAfter = true, BirthDate = new DateOnly(2012, 1, 1) };
+
+    static Resource Labelled(Resource r) { Hub.Consent.Labels.SecurityLabeller.Shipped.Label(r); return r; }
+
+    static readonly Resource ChildProtectionPlan = Labelled(new Condition { Code = new CodeableConcept("http://snomed.info/sct", "1064311000000109") });
+    static readonly Resource SubstanceMisuse = Labelled(new Observation { Code = new CodeableConcept("https://fhir.carehub.org.uk/CodeSystem/cla-health", "substance-misuse") });
+    static readonly Resource Allergy = Labelled(new AllergyIntolerance { Code = new CodeableConcept { Text = "Peanut" } });
+
+    static Hub.Consent.Decisions.Decision Decide(string org, string orgType, string? role, string purpose) =>
+        ConsentEngine.Decide(new(org, orgType, role, purpose, null, null), Child, [], ConsentTestData.Policy, Now);
+
+    [Fact]
+    public void social_worker_care_planning_sees_the_cp_plan_but_not_substance_misuse()
+    {
+        var d = Decide("933", "la", "social-worker", "direct-care");
+        Assert.False(Withholding.IsWithheld(ChildProtectionPlan, d, ConsentTestData.Policy));
+        Assert.True(Withholding.IsWithheld(SubstanceMisuse, d, ConsentTestData.Policy));
+        Assert.Equal(["summary"], Withholding.MasksFor(Allergy.Meta.Security, d, ConsentTestData.Policy));
+    }
+
+    [Fact]
+    public void responsible_icb_tracking_sees_neither_core_data_nor_the_cp_plan()
+    {
+        var d = Decide("QSL", "icb", null, "statutory-health-assessment");
+        Assert.True(Withholding.IsWithheld(Allergy, d, ConsentTestData.Policy));
+        Assert.True(Withholding.IsWithheld(ChildProtectionPlan, d, ConsentTestData.Policy));
+    }
+}

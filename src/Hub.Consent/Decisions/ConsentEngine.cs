@@ -102,8 +102,8 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
         if (child.LookedAfter) return null;
         if (child.LookedAfterUntil is { } until && until.AddMonths(g.LookedAfterWithinMonths) >= today) return null;
         var maxAge = child.PersonalAdviserRequested ? g.CareLeaverMaxAge : g.CareLeaverMaxAgeWithoutAdviser;
-        // Row 13 refuses a personal adviser past 25 in its own words; let the row say it.
-        if (child.CareLeaver && (Age <= maxAge || role == RequesterRole.LaPersonalAdviser)) return null;
+        // Some rows state their own age limit (row 13: a personal adviser past 25); let the row say it.
+        if (child.CareLeaver && (Age <= maxAge || g.Roles.Contains(role))) return null;
         return Stop(g.Outcome!.Value, "G2", "not in the cohort (not looked after, not a care leaver in age)", "the child is not in the hub's cohort");
     }
 

@@ -77,6 +77,9 @@ sealed class PolicyReader(string file)
         foreach (var id in PreCheckIds)
             if (checks.Count(c => c.Id == id) != 1) throw Bad("preChecks", $"{id} must appear exactly once");
         if (checks.Count != PreCheckIds.Length) throw Bad("preChecks", "only G1–G8 are known");
+        int At(string id) => checks.FindIndex(c => c.Id == id);
+        // G6 and G7 read the purpose and the row that G5 establishes.
+        if (At("G5") > At("G6") || At("G5") > At("G7")) throw Bad("preChecks", "G5 must come before G6 and G7");
         return checks;
     }
 
@@ -93,7 +96,7 @@ sealed class PolicyReader(string file)
             Outcome = Outcome("outcome"),
             OtherOutcome = Outcome("adminOutcome"),
             Alert = e.TryGetProperty("alert", out var a) ? a.GetString() : null,
-            Roles = Roles(id switch { "G1" => "sealedVisibleTo", "G3" => "noRelationship", "G4" => "exemptRoles", "G6" => "releaseRefusalTo", _ => "-" }),
+            Roles = Roles(id switch { "G1" => "sealedVisibleTo", "G2" => "ageLimitedByRow", "G3" => "noRelationship", "G4" => "exemptRoles", "G6" => "releaseRefusalTo", _ => "-" }),
             Purposes = Opt(e, id switch { "G3" => "adminPurposes", "G5" => "reasonRequired", "G7" => "objectionsOverriddenBy", _ => "purposes" })
                 .Select(p => PurposeCode(p.GetString(), $"{where}.purposes")).ToHashSet(),
             Classes = Opt(e, "withhold").Select(x => ClassCode(x.GetString(), $"{where}.withhold")).ToHashSet(),

@@ -94,6 +94,16 @@ public sealed class PolicyFileTests
             ErrorOf(p => p["preChecks"]!.AsArray().Single(c => (string)c!["id"]! == "G8")!.AsObject().Remove("withholdLabels")));
 
     [Fact]
+    public void pre_checks_that_read_the_row_cannot_run_before_it_is_chosen() =>
+        Assert.Contains("preChecks: G5 must come before G6 and G7", ErrorOf(p =>
+        {
+            var checks = p["preChecks"]!.AsArray();
+            var g7 = checks.Single(c => (string)c!["id"]! == "G7")!;
+            checks.Remove(g7);
+            checks.Insert(0, g7);
+        }));
+
+    [Fact]
     public void a_bad_decision_name_is_refused() =>
         Assert.Contains("row 16.decision: 'AGGREGATE' is not a decision", ErrorOf(p => Row(p, "16")["decision"] = "AGGREGATE"));
 

@@ -19,6 +19,8 @@ public sealed record CallerOutcome(Verdict Verdict, int Status, string Message)
 {
     public static readonly CallerOutcome NotFound = new(Verdict.NotFound, 404, "Resource not found");
     public static readonly CallerOutcome Refused = new(Verdict.Deny, 403, "Access refused by the information-sharing policy");
+    /// <summary>Released: whether anything was withheld is for the obligations' marking to say, not the outcome.</summary>
+    public static readonly CallerOutcome Released = new(Verdict.Permit, 200, "");
 }
 
 /// <summary>
@@ -41,6 +43,7 @@ public sealed record Decision(Verdict Verdict, RequesterRole Role, string Reason
     {
         Verdict.NotFound => CallerOutcome.NotFound,
         Verdict.Deny => CallerOutcome.Refused,
+        Verdict.Permit or Verdict.PermitWithObligations => CallerOutcome.Released,
         _ => new(Verdict, 200, ""),
     };
 }

@@ -125,3 +125,17 @@ public sealed class LabelDecideFilterTests
         Assert.True(Withholding.IsWithheld(ChildProtectionPlan, d, ConsentTestData.Policy));
     }
 }
+
+public sealed class CallerOutcomeTests
+{
+    [Fact]
+    public void a_redacted_permit_looks_like_a_permit_to_the_caller()
+    {
+        // With an S-flag, even saying "redacted" would disclose; the marking obligation decides what the response says.
+        var plain = new Hub.Consent.Decisions.Decision(Verdict.Permit, RequesterRole.GpRegistered, "permitted");
+        var redacted = new Hub.Consent.Decisions.Decision(Verdict.PermitWithObligations, RequesterRole.GpRegistered, "permitted");
+        Assert.Equal(plain.ForCaller, redacted.ForCaller);
+        Assert.Equal(404, new Hub.Consent.Decisions.Decision(Verdict.NotFound, RequesterRole.OtherOrg, "sealed").ForCaller.Status);
+        Assert.Equal(403, new Hub.Consent.Decisions.Decision(Verdict.Deny, RequesterRole.Admin, "x").ForCaller.Status);
+    }
+}

@@ -81,27 +81,29 @@ public static class ConsentEffects
         r is not null && (r.Reference == "Organization/" + org || r.Identifier?.Value == org);
 
     internal static bool Covers(Period? p, DateTimeOffset now) =>
-        p is null || (Start(p.Start) is not { } s || s <= now) && (End(p.End) is not { } e || now < e);
+        p is null || (string.IsNullOrEmpty(p.Start) || Start(p.Start) is { } s && s <= now)
+                  && (string.IsNullOrEmpty(p.End) || End(p.End) is { } e && now < e);
 
     /// <summary>The instant a FHIR dateTime names, read as its earliest moment.</summary>
     internal static DateTimeOffset? Instant(string? v) => Start(v);
 
-    static DateTimeOffset? Start(string? v) => v switch
+    /// <summary>Null for a missing or unreadable value, so a malformed Consent is simply not in force.</summary>
+    static DateTimeOffset? Start(string? v)
     {
-        null or "" => null,
-        { Length: 4 } => new DateTimeOffset(int.Parse(v, CultureInfo.InvariantCulture), 1, 1, 0, 0, 0, TimeSpan.Zero),
-        { Length: 7 } => new DateTimeOffset(DateTime.ParseExact(v, "yyyy-MM", CultureInfo.InvariantCulture), TimeSpan.Zero),
-        { Length: 10 } => new DateTimeOffset(DateTime.ParseExact(v, "yyyy-MM-dd", CultureInfo.InvariantCulture), TimeSpan.Zero),
-        _ => DateTimeOffset.Parse(v, CultureInfo.InvariantCulture),
-    };
+        string[] partial = ["yyyy", "yyyy-MM", "yyyy-MM-dd"];
+        if (string.IsNullOrEmpty(v)) return null;
+        if (v.Length <= 10)
+            return DateTime.TryParseExact(v, partial, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
+                ? new DateTimeOffset(d, TimeSpan.Zero) : null;
+        return DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
+    }
 
     /// <summary>A period's end is inclusive at its precision: "2026-02-03" runs to the end of that day.</summary>
-    internal static DateTimeOffset? End(string? v) => v switch
+    internal static DateTimeOffset? End(string? v) => Start(v) is not { } s ? null : v!.Length switch
     {
-        null or "" => null,
-        { Length: 4 } => Start(v)!.Value.AddYears(1),
-        { Length: 7 } => Start(v)!.Value.AddMonths(1),
-        { Length: 10 } => Start(v)!.Value.AddDays(1),
-        _ => Start(v),
+        4 => s.AddYears(1),
+        7 => s.AddMonths(1),
+        10 => s.AddDays(1),
+        _ => s,
     };
 }

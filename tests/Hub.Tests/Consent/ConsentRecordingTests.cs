@@ -127,3 +127,27 @@ public sealed class ConsentRecordingTests
         Assert.Contains("Consent.patient is not this child", problems);
     }
 }
+
+/// <summary>Reading Consents that are malformed or timed: never a crash, never in force by accident.</summary>
+public sealed class ConsentReadingTests
+{
+    static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    static FhirConsent Deny(string dateTime, string? start = null, string? end = null) => new()
+    {
+        Id = "x", Status = FhirConsent.ConsentState.Active, DateTime = dateTime, Performer = [new ResourceReference("Patient/child-1")],
+        Provision = new FhirConsent.provisionComponent { Type = FhirConsent.ConsentProvisionType.Deny, Period = start is null && end is null ? null : new Period { Start = start, End = end } },
+    };
+
+    [Theory]
+    [InlineData("2026-05-01T10:00:00Z", null, null, true)]
+    [InlineData("2026-07-01T10:00:00Z", null, null, false)]   // recorded after now
+    [InlineData("not a date", null, null, false)]
+    [InlineData("2026-05-01", "2026-06-01", "2026-06-01", true)]   // a one-day period covers that whole day
+    [InlineData("2026-05-01", "2026-06-02", null, false)]
+    [InlineData("2026-05-01", null, "2026-05-31", false)]
+    [InlineData("2026-05-01", "garbage", null, false)]
+    [InlineData("2026", "2026", "2026", true)]
+    public void in_force(string dateTime, string? start, string? end, bool expected) =>
+        Assert.Equal(expected, ConsentEffects.InForce(Deny(dateTime, start, end), Now));
+}

@@ -178,38 +178,36 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
         var r = row!;
         var variant = r.Variants.FirstOrDefault(v => Holds(v.When));
         if (variant is not null) reasons.Add(new($"row {r.Row} variant {variant.Id}", variant.Note ?? "applies"));
-        var verdict = PolicyVerdict(variant?.Decision ?? r.Decision);
+        var verdict = PolicyReader.VerdictOf(variant?.Decision ?? r.Decision);
         var source = variant is null ? $"row {r.Row}" : $"row {r.Row} variant {variant.Id}";
 
         if (verdict is Verdict.Deny or Verdict.NotFound)
-            return Stop(verdict, source, r.Decision == RowDecision.Deny && variant is null ? "the table refuses this role and purpose" : variant?.Note ?? "refused",
-                $"purpose '{request.Purpose}' is not allowed for this caller");
+            return Stop(verdict, source, variant?.Note ?? "the table refuses this role and purpose", $"purpose '{request.Purpose}' is not allowed for this caller");
         if (verdict == Verdict.AggregateOnly)
             return Finish(verdict, RowObligations(r, new Obligations()));
-
         if (consentOutcome.DeniedBy.Count > 0)
-        {
-            reasons.Add(new(source, "refused by a recorded consent decision"));
-            return new Decision(Verdict.Deny, role, "refused by a recorded consent decision")
-            {
-                Reasons = reasons.ToList(), PolicyVersion = policy.Version, ConsentsUsed = consentOutcome.Used,
-            };
-        }
+            return Stop(Verdict.Deny, source, "refused by a recorded consent decision", "refused by a recorded consent decision") with { ConsentsUsed = consentOutcome.Used };
 
+        var obligations = RowObligations(r, ClassObligations(r, variant));
+        // A PERMIT row becomes PERMIT_REDACT once a pre-check or a Consent takes away something the row releases.
+        var narrowed = narrowedByPreCheck && r.Classes.Any(c => c.Value.Access != ClassAccess.Withhold && withheldClasses.Contains(c.Key))
+            || consentOutcome.WithheldLabels.Count > 0 || consentOutcome.ReleaseOnlyLabels is not null;
+        if (verdict == Verdict.Permit && narrowed) verdict = Verdict.PermitWithObligations;
+        return Finish(verdict, obligations) with { ConsentsUsed = consentOutcome.Used };
+    }
+
+    /// <summary>The cells of the row (or its variant) read against the request and the Consents, plus what pre-checks took.</summary>
+    Obligations ClassObligations(TableRow r, RowVariant? variant)
+    {
         var masks = new SortedDictionary<DataClass, string>();
         var review = new SortedSet<DataClass>();
         foreach (var c in DataClasses.All)
-        {
-            var rule = variant?.Classes.GetValueOrDefault(c) ?? r.Classes.GetValueOrDefault(c) ?? ClassRule.Withheld;
-            ApplyCell(c, rule, masks, review);
-        }
+            ApplyCell(c, variant?.Classes.GetValueOrDefault(c) ?? r.Classes.GetValueOrDefault(c) ?? ClassRule.Withheld, masks, review);
         withheldLabels.UnionWith(consentOutcome.WithheldLabels);
         // A label whose whole class is withheld adds nothing; V and the labels of no class (ADOL, PRS) stay.
         withheldLabels.RemoveWhere(l => policy.ClassOfLabel(l) is { } c && withheldClasses.Contains(c));
-        foreach (var c in withheldClasses) masks.Remove(c);
-        foreach (var c in withheldClasses) review.Remove(c);
-
-        var obligations = RowObligations(r, new Obligations
+        foreach (var c in withheldClasses) { masks.Remove(c); review.Remove(c); }
+        return new Obligations
         {
             WithheldClasses = new SortedSet<DataClass>(withheldClasses),
             Masks = masks,
@@ -218,12 +216,7 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
             ReviewBeforeRelease = review,
             SuppressTotal = true, // something may always be filtered (V at least), so a total could leak it
             Marking = silent ? WithheldMarking.Silent : WithheldMarking.Mark,
-        });
-        // A PERMIT row becomes PERMIT_REDACT once a pre-check or a Consent takes away something the row releases.
-        var narrowed = narrowedByPreCheck && r.Classes.Any(c => c.Value.Access != ClassAccess.Withhold && withheldClasses.Contains(c.Key))
-            || consentOutcome.WithheldLabels.Count > 0 || consentOutcome.ReleaseOnlyLabels is not null;
-        if (verdict == Verdict.Permit && narrowed) verdict = Verdict.PermitWithObligations;
-        return Finish(verdict, obligations) with { ConsentsUsed = consentOutcome.Used };
+        };
     }
 
     void ApplyCell(DataClass c, ClassRule rule, IDictionary<DataClass, string> masks, ISet<DataClass> review)
@@ -282,8 +275,6 @@ sealed class Evaluation(AccessRequest request, SubjectFacts child, IReadOnlyList
             Reasons = reasons.ToList(),
             PolicyVersion = policy.Version,
         };
-
-    static Verdict PolicyVerdict(RowDecision d) => PolicyReader.VerdictOf(d);
 
     bool Holds(RowCondition w) =>
         (w.Competent is not { } competent || ConsentAuthorities.YoungPersonCompetent(child, [], today) == competent)

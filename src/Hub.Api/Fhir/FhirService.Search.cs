@@ -156,7 +156,7 @@ public sealed partial class FhirService
         if (p.Criteria.Count == 0) throw FhirProblem.Invalid($"Conditional query '{query}' has no criteria");
         IQueryable<ResourceRow> rows = Db.Resources.AsNoTracking().Where(r => r.Type == type && !r.Deleted);
         foreach (var c in p.Criteria) rows = rows.Where(c);
-        var found = await (from r in rows.Take(10)
+        var found = await (from r in rows.OrderBy(r => r.Id).Take(10) // ordered: the same matches whichever plan the database picks
                            join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
                            from f in fs.DefaultIfEmpty()
                            select new Stored(r, f)).ToListAsync();

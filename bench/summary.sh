@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# $summary benchmark (issue 4): a generated return of CHILDREN children (default 100,000) imported into PostgreSQL,
+# then GET /fhir/Patient/$summary?identifier=<NHS number> for random children, as their LA, consent rules and audit
+# included: p50/p99 at RATE requests/s (default 200), then flat out for the maximum sustained rate. Hub, PostgreSQL and
+# wrk share the machine's 2 cores (no pinning), as the issue asks.
+# usage: bench/summary.sh [CHILDREN] [RATE] [SECONDS]      results: bench/out/summary-postgres.txt
+set -euo pipefail
+children=${1:-100000}; rate=${2:-200}; secs=${3:-30}; conns=16
+here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
+work=$(mktemp -d /tmp/carehub-summary.XXXXXX); chmod 755 "$work"
+port=5091; base=http://127.0.0.1:$port; pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "${pgbin:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" stop -m fast >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "publishing Release build…" >&2
+dotnet publish "$repo/src/Hub.Api" -c Release -o "$here/out/app" -v quiet >/dev/null
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
+runuser -u postgres -- "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" \
+  -o "-p 5496 -k $work/pg -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=4GB -c max_connections=200" start >/dev/null
+until runuser -u postgres -- "$pgbin/pg_isready" -h 127.0.0.1 -p 5496 >/dev/null 2>&1; do sleep 0.2; done
+runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p 5496 -U postgres carehub
+export Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=5496;Username=postgres;Database=carehub;Maximum Pool Size=64"
+export Hub__Auth__DevTokens=true Hub__Auth__SigningKey="$work/key.pem" Logging__LogLevel__Default=Warning
+hub() { (cd "$work" && dotnet "$here/out/app/Hub.Api.dll" "$@"); }
+
+echo "generating and importing $children children…" >&2
+hub generate ssda903 --la 933 --year 2025 --children "$children" --seed 11 "$work/return" >/dev/null
+rm -rf "$work/return/provider-records" # summaries from the LA's data; posting 300,000 provider records would take the run
+hub import ssda903 --la 933 --year 2025 "$work/return" > "$work/import.log" 2>&1 || { tail -5 "$work/import.log"; exit 1; }
+tail -n +2 "$work/return/child_identifiers.csv" | cut -d, -f2 | grep -E '^[0-9]{10}$' | shuf -n 20000 --random-source=<(yes) > "$work/nhs.txt"
+
+(cd "$work" && exec dotnet "$here/out/app/Hub.Api.dll" --urls "$base" > "$work/hub.log" 2>&1) & pids+=($!)
+for i in $(seq 1 150); do curl -sf "$base/fhir/metadata" >/dev/null && break; sleep 0.2; done
+TOKEN=$(curl -s -X POST "$base/auth/dev-token" -H 'Content-Type: application/json' -d '{"org":"933","org_type":"la"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+export TOKEN NHS_FILE="$work/nhs.txt" CONNS=$conns
+curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOKEN" "$base/fhir/Patient/\$summary?identifier=https://fhir.nhs.uk/Id/nhs-number|$(head -1 "$work/nhs.txt")" | grep -q 200 \
+  || { echo "a summary did not answer 200" >&2; exit 1; }
+out="$here/out/summary-postgres.txt"
+{ echo "== $(date -u +%FT%TZ) $(nproc) cores; $children children; $conns connections; ${secs}s each"
+  wrk -t1 -c"$conns" -d"10s" -s "$here/summary.lua" "$base" >/dev/null # warm-up
+  RATE=$rate wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/summary.lua" "$base" | grep '^RESULT'
+  RATE=0 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/summary.lua" "$base" | grep '^RESULT'
+} | tee "$out"

@@ -1,6 +1,6 @@
 -- $summary load for CareHub: GET /fhir/Patient/$summary?identifier=<NHS number> of random children of $NHS_FILE,
 -- with an `la` token ($TOKEN) of the LA that looks after them. RATE (requests/s over all connections) paces the
--- requests: each connection waits connections/RATE seconds between its requests (wrk has no rate option); 0 = flat out.
+-- requests: each connection waits CONNS/RATE seconds after each answer (wrk has no rate option, nor a clock to pace by); 0 = flat out.
 local nhs, n = {}, 0
 local token = os.getenv("TOKEN")
 local rate = tonumber(os.getenv("RATE") or "0")

@@ -8,15 +8,8 @@ set -euo pipefail
 which=${1:-both}; children=${2:-90000}
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
 [ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install -y time" >&2; exit 2; }
-work=$(mktemp -d /tmp/carehub-import.XXXXXX); chmod 755 "$work"
-cleanup() {
-  [ -n "${pgbin:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" stop -m fast >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "publishing Release build…" >&2
-dotnet publish "$repo/src/Hub.Api" -c Release -o "$here/out/app" -v quiet >/dev/null
+source "$here/lib.sh"
+publish_hub
 hub() { (cd "$work" && dotnet "$here/out/app/Hub.Api.dll" "$@"); }
 
 echo "generating $children children…" >&2
@@ -34,15 +27,7 @@ measure() { # provider label → one result line
 run() {
   local provider=$1 out="$here/out/import-$1.txt"
   if [ "$provider" = postgres ]; then
-    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-    mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
-    runuser -u postgres -- "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
-    # Durable commits (fsync on), as in production; a larger WAL so the one big transaction does not checkpoint midway.
-    runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" \
-      -o "-p 5498 -k $work/pg -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
-    until runuser -u postgres -- "$pgbin/pg_isready" -h 127.0.0.1 -p 5498 >/dev/null 2>&1; do sleep 0.2; done
-    runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p 5498 -U postgres carehub
-    export Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=5498;Username=postgres;Database=carehub"
+    start_postgres 5498
   else
     export Hub__Database__Provider=Sqlite ConnectionStrings__Hub="Data Source=$work/carehub.db"
   fi
@@ -51,9 +36,8 @@ run() {
     measure "$provider" first
     measure "$provider" again
   } | tee "$out"
-  if [ "$provider" = postgres ]; then
-    runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" stop -m fast >/dev/null; pgbin=
-  fi
+  stop_postgres
+  rm -rf "$work/pg"
 }
 
 case $which in

@@ -7,29 +7,13 @@ provider=${1:-postgres}; secs=${2:-30}; conns=${3:-32}
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
 shared=${SHARED:-$repo/../shared}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-work=$(mktemp -d /tmp/carehub-bench.XXXXXX); chmod 755 "$work"
 port=5090; base=http://127.0.0.1:$port
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${pgbin:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" stop -m fast >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "publishing Release build…" >&2
-dotnet publish "$repo/src/Hub.Api" -c Release -o "$here/out/app" -v quiet >/dev/null
+source "$here/lib.sh"
+publish_hub
 
 export Hub__Auth__DevTokens=true Hub__Auth__SigningKey="$work/key.pem" Logging__LogLevel__Default=Warning
 if [ "$provider" = postgres ]; then
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
-  runuser -u postgres -- "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
-  # Durable commits (fsync on), as in production; only the server is pinned to core 0 with the hub.
-  taskset -c 0 runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -o "-p 5499 -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB" start >/dev/null
-  until runuser -u postgres -- "$pgbin/pg_isready" -h 127.0.0.1 -p 5499 >/dev/null 2>&1; do sleep 0.2; done
-  runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p 5499 -U postgres carehub
-  export Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=5499;Username=postgres;Database=carehub;Maximum Pool Size=64;No Reset On Close=true"
+  start_postgres 5499 taskset -c 0 # only the server is pinned to core 0 with the hub
 else
   export Hub__Database__Provider=Sqlite ConnectionStrings__Hub="Data Source=$work/carehub.db"
 fi

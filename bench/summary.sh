@@ -8,25 +8,10 @@ set -euo pipefail
 children=${1:-100000}; rate=${2:-200}; secs=${3:-30}; conns=16
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-work=$(mktemp -d /tmp/carehub-summary.XXXXXX); chmod 755 "$work"
-port=5091; base=http://127.0.0.1:$port; pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${pgbin:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" stop -m fast >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "publishing Release build…" >&2
-dotnet publish "$repo/src/Hub.Api" -c Release -o "$here/out/app" -v quiet >/dev/null
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
-runuser -u postgres -- "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
-runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" \
-  -o "-p 5496 -k $work/pg -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=4GB -c max_connections=200" start >/dev/null
-until runuser -u postgres -- "$pgbin/pg_isready" -h 127.0.0.1 -p 5496 >/dev/null 2>&1; do sleep 0.2; done
-runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p 5496 -U postgres carehub
-export Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=5496;Username=postgres;Database=carehub;Maximum Pool Size=64"
+port=5091; base=http://127.0.0.1:$port
+source "$here/lib.sh"
+publish_hub
+start_postgres 5496
 export Hub__Auth__DevTokens=true Hub__Auth__SigningKey="$work/key.pem" Logging__LogLevel__Default=Warning
 hub() { (cd "$work" && dotnet "$here/out/app/Hub.Api.dll" "$@"); }
 

@@ -28,6 +28,21 @@ public sealed class BulkBatch
 /// </summary>
 public abstract class BulkWriter : IAsyncDisposable
 {
+    /// <summary>The tables the bulk path writes, named as the EF model names them (both providers quote names alike).</summary>
+    protected readonly Table resources, versions, tokens, references, dates, strings, facts;
+
+    protected BulkWriter(HubDb db)
+    {
+        static string Quote(string name) => $"\"{name}\"";
+        resources = TableOf<ResourceRow>(db, Quote, ResourceColumns);
+        versions = TableOf<ResourceVersionRow>(db, Quote, VersionColumns);
+        tokens = TableOf<TokenIndexRow>(db, Quote, TokenColumns);
+        references = TableOf<ReferenceIndexRow>(db, Quote, ReferenceColumns);
+        dates = TableOf<DateIndexRow>(db, Quote, DateColumns);
+        strings = TableOf<StringIndexRow>(db, Quote, StringColumns);
+        facts = TableOf<PatientFactsRow>(db, Quote, FactColumns);
+    }
+
     public static BulkWriter For(HubDb db) => db is PostgresHubDb ? new PostgresBulkWriter(db) : new SqliteBulkWriter(db);
 
     public abstract Task WriteAsync(BulkBatch batch, CancellationToken ct);
@@ -77,21 +92,9 @@ public abstract class BulkWriter : IAsyncDisposable
 sealed class PostgresBulkWriter : BulkWriter
 {
     readonly NpgsqlConnection connection;
-    readonly Table resources, versions, tokens, references, dates, strings, facts;
     bool staging;
 
-    public PostgresBulkWriter(HubDb db)
-    {
-        connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        static string Quote(string name) => $"\"{name}\"";
-        resources = TableOf<ResourceRow>(db, Quote, ResourceColumns);
-        versions = TableOf<ResourceVersionRow>(db, Quote, VersionColumns);
-        tokens = TableOf<TokenIndexRow>(db, Quote, TokenColumns);
-        references = TableOf<ReferenceIndexRow>(db, Quote, ReferenceColumns);
-        dates = TableOf<DateIndexRow>(db, Quote, DateColumns);
-        strings = TableOf<StringIndexRow>(db, Quote, StringColumns);
-        facts = TableOf<PatientFactsRow>(db, Quote, FactColumns);
-    }
+    public PostgresBulkWriter(HubDb db) : base(db) => connection = (NpgsqlConnection)db.Database.GetDbConnection();
 
     public override async Task WriteAsync(BulkBatch batch, CancellationToken ct)
     {
@@ -213,23 +216,11 @@ sealed class PostgresBulkWriter : BulkWriter
 sealed class SqliteBulkWriter : BulkWriter
 {
     readonly HubDb db;
-    readonly Table resources, versions, tokens, references, dates, strings, facts;
     readonly Dictionary<string, SqliteCommand> prepared = [];
     readonly Dictionary<Table, SqliteCommand> inserts = [];
     bool bigCache;
 
-    public SqliteBulkWriter(HubDb db)
-    {
-        this.db = db;
-        static string Quote(string name) => $"\"{name}\"";
-        resources = TableOf<ResourceRow>(db, Quote, ResourceColumns);
-        versions = TableOf<ResourceVersionRow>(db, Quote, VersionColumns);
-        tokens = TableOf<TokenIndexRow>(db, Quote, TokenColumns);
-        references = TableOf<ReferenceIndexRow>(db, Quote, ReferenceColumns);
-        dates = TableOf<DateIndexRow>(db, Quote, DateColumns);
-        strings = TableOf<StringIndexRow>(db, Quote, StringColumns);
-        facts = TableOf<PatientFactsRow>(db, Quote, FactColumns);
-    }
+    public SqliteBulkWriter(HubDb db) : base(db) => this.db = db;
 
     public override async Task WriteAsync(BulkBatch batch, CancellationToken ct)
     {

@@ -95,7 +95,9 @@ public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, O
             return;
         }
         // Attempts in the log, not the resource: a delivery problem is the hub's concern, not part of the child's record.
-        log.LogWarning("Placement notification {CommunicationId} to ICB {Icb}: attempt {Attempt} failed: {Failure}", communicationId, icb, attempt + 1, failure);
+        // An ICB with no endpoint is how the reference data says it takes no notifications: worth noting, not a warning.
+        if (string.IsNullOrWhiteSpace(endpoint)) log.LogInformation("Placement notification {CommunicationId} to ICB {Icb} stopped: {Failure}", communicationId, icb, failure);
+        else log.LogWarning("Placement notification {CommunicationId} to ICB {Icb}: attempt {Attempt} failed: {Failure}", communicationId, icb, attempt + 1, failure);
         if (string.IsNullOrWhiteSpace(endpoint) || age.TotalSeconds >= Options.GiveUpAfterSeconds)
         {
             communication.Status = EventStatus.Stopped;

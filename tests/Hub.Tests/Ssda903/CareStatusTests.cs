@@ -54,4 +54,14 @@ public sealed class CareStatusTests
         var s = CareStatus.Of(new DateOnly(2020, 2, 2), [Episode("2020-05-01", "2023-07-20", "E1", rec: "E11")], Home, Today, inCareLeaverReturn: true);
         Assert.Equal((true, false, false, false), (s.Adopted, s.LookedAfter, s.CareLeaver, s.PlacedOutOfArea));
     }
+
+    [Fact]
+    public void a_care_leaver_known_only_by_oc3_gets_the_same_flag_whichever_day_the_return_is_imported()
+    {
+        var ctx = new MappingContext("933", 2026, Home, _ => Home);
+        string Flag(DateOnly today) => Hub.Api.Fhir.FhirFormat.SerializeToString(
+            ChildMapper.Flags("C1", "p1", CareStatus.Of(Birth, [], Home, today, inCareLeaverReturn: true), ctx, today).Single(f => f.Code.Coding[0].Code == "care-leaver"));
+        Assert.Equal(Flag(new DateOnly(2026, 11, 26)), Flag(new DateOnly(2027, 2, 3)));
+        Assert.Contains("\"start\":\"2025-04-01\"", Flag(Today));
+    }
 }

@@ -169,7 +169,9 @@ public static class ChildMapper
                 Category = [new CodeableConcept("http://terminology.hl7.org/CodeSystem/flag-category", "admin", "Administrative")],
                 Code = concept,
                 Subject = subject,
-                Period = new Period { Start = start ?? today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), End = active ? null : end },
+                // A start the return does not give (a care leaver known only by OC3) is the collection year's first day,
+                // not the import's: the same return imported on another day must change nothing.
+                Period = new Period { Start = start ?? D(new DateOnly(ctx.Year - 1, 4, 1)), End = active ? null : end },
                 Author = new ResourceReference($"Organization/{ctx.La}"),
             };
         }

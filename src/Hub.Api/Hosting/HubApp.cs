@@ -103,6 +103,7 @@ public static class HubApp
         services.Configure<Notifications.NotificationOptions>(config.GetSection("Hub:Notifications"));
         services.AddHttpClient(nameof(Notifications.PlacementNotifier));
         services.AddScoped<Notifications.PlacementNotifier>();
+        services.AddScoped<Ssda903.CareLeaverExpiry>();
         services.AddScoped<Ssda903.ImportJob>();
         services.AddSingleton<Ssda903.ImportProgressBoard>();
 
@@ -190,6 +191,9 @@ public static class HubApp
         if (warmValidator) _ = app.Services.GetRequiredService<ProfileValidator>().WarmUpAsync(ct);
         // Only a serving hub delivers: notifications an import (or a crash) left in progress get their job again.
         if (warmValidator) await scope.ServiceProvider.GetRequiredService<Notifications.PlacementNotifier>().ResumeAsync(ct);
+        if (warmValidator)
+            Hangfire.RecurringJobManagerExtensions.AddOrUpdate<Ssda903.CareLeaverExpiry>(app.Services.GetRequiredService<Hangfire.IRecurringJobManager>(),
+                Ssda903.CareLeaverExpiry.JobId, j => j.RunAsync(CancellationToken.None), Hangfire.Cron.Daily(2));
     }
 
     /// <summary>Creates or migrates the schema of the configured provider.</summary>

@@ -273,6 +273,57 @@ public abstract class EnforcementTests(HubFixture fixture)
     }
 
     [Fact]
+    public async Task not_found_runs_the_same_queries_as_a_patient_that_does_not_exist()
+    {
+        var s = await ScenarioAsync();
+        var missing = "no-such-" + Children.NewChildId();
+        var stranger = await Hub.AsAsync("QWX", "icb");
+        var host = await Hub.AsAsync(HostIcb, "icb");
+        // Decisions.md "same timing class": the same code path and the same queries, counted, never timed.
+        var counter = new CommandCounter();
+        using var subscription = System.Diagnostics.DiagnosticListener.AllListeners.Subscribe(counter);
+        // EF Core looks again whether anyone listens at most once a second.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        async Task<(FhirAnswer Answer, int Queries)> QueriesNaming(string id, Func<Task<FhirAnswer>> call)
+        {
+            counter.Watch(id);
+            var answer = await call();
+            return (answer, counter.Stop());
+        }
+        foreach (var (caller, hidden) in new[] { (stranger, s.Away), (host, s.Adopted) })
+            foreach (var path in new[] { "fhir/Patient/{0}", "fhir/Patient/{0}/_history/1", "fhir/Patient/{0}/_history", "fhir/Patient/{0}/$summary" })
+            {
+                var (hiddenAnswer, hiddenQueries) = await QueriesNaming(hidden, () => caller.GetAsync(string.Format(path, hidden)));
+                var (missingAnswer, missingQueries) = await QueriesNaming(missing, () => caller.GetAsync(string.Format(path, missing)));
+                Assert.Equal(404, hiddenAnswer.Status);
+                Assert.Equal(missingAnswer.Body.Replace(missing, "ID"), hiddenAnswer.Body.Replace(hidden, "ID"));
+                Assert.True(missingQueries > 0, path);
+                Assert.True(hiddenQueries == missingQueries, $"{path}: {hiddenQueries} queries for a hidden patient, {missingQueries} for a missing one");
+            }
+    }
+
+    /// <summary>Counts the database commands that name the watched id in a parameter (ids are unique to the test).</summary>
+    sealed class CommandCounter : IObserver<System.Diagnostics.DiagnosticListener>, IObserver<KeyValuePair<string, object?>>
+    {
+        int count;
+        volatile string? watched;
+        public void Watch(string id) { Volatile.Write(ref count, 0); watched = id; }
+        public int Stop() { watched = null; return Volatile.Read(ref count); }
+        public void OnNext(System.Diagnostics.DiagnosticListener listener)
+        {
+            if (listener.Name == "Microsoft.EntityFrameworkCore") listener.Subscribe(this);
+        }
+        public void OnNext(KeyValuePair<string, object?> e)
+        {
+            if (watched is { } id && e.Value is Microsoft.EntityFrameworkCore.Diagnostics.CommandExecutedEventData d
+                && d.Command.Parameters.Cast<System.Data.Common.DbParameter>().Any(p => p.Value?.ToString()?.Contains(id, StringComparison.Ordinal) == true))
+                Interlocked.Increment(ref count);
+        }
+        public void OnError(Exception error) { }
+        public void OnCompleted() { }
+    }
+
+    [Fact]
     public async Task every_decision_is_audited_with_its_verdict_obligations_and_policy_version()
     {
         var s = await ScenarioAsync();

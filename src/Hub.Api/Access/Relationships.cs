@@ -1,33 +1,133 @@
 using Hub.Api.Auth;
+using Hub.Api.Fhir;
 using Hub.Api.ReferenceData;
 using Hub.Api.Storage;
 using Hub.Consent.Decisions;
+using Hub.Consent.Enforcement;
+using Hub.Consent.Labels;
+using Hub.Consent.Policy;
 using Hub.Consent.Relationships;
+using Microsoft.EntityFrameworkCore;
 
 namespace Hub.Api.Access;
 
-/// <summary>Puts together what the decision point needs (the caller, the child's facts) and asks it.</summary>
+/// <summary>
+/// Puts together what the decision point needs (the caller, the child's facts, the child's Consents) and asks it
+/// (Hub.Consent's ConsentEngine); then, per resource, labels it and says whether the decision withholds it.
+/// </summary>
 public sealed class Relationships(OrganisationDirectory organisations, TimeProvider clock)
 {
+    public static ConsentPolicy Policy => ConsentPolicy.Shipped;
+    public static SecurityLabeller Labeller => SecurityLabeller.Shipped;
+
     public AccessRequest RequestOf(Caller c) =>
-        new(c.Org, c.OrgType, c.Role, c.Purpose, c.NhsNumber, organisations.ParentIcbOf(c.Org));
+        new(c.Org, c.OrgType, c.Role, c.Purpose, c.NhsNumber, organisations.ParentIcbOf(c.Org)) { AccessReason = c.AccessReason };
 
     /// <summary>A host ICB keeps its relationship for this long after the placement in its area ends (contract section 6).</summary>
     public const int HostIcbGraceDays = 90;
 
-    public SubjectFacts FactsOf(PatientFactsRow f) =>
-        new(f.PatientId, f.NhsNumber, f.ManagingLa, organisations.ParentIcbOf(f.ManagingLa), f.RegisteredGp, HostIcbs(f), f.Sealed);
+    DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
-    IReadOnlyList<string> HostIcbs(PatientFactsRow f)
+    /// <summary>
+    /// What the hub holds about the child, as the engine reads it. Not held (engine defaults, fail-closed): legal status,
+    /// S-flag, competence assessments, PR holders, a refused health assessment.
+    /// </summary>
+    public SubjectFacts FactsOf(PatientFactsRow f)
+    {
+        var today = Today;
+        // A Patient the LA wrote through /fhir and no return has placed yet has no episode facts at all: it is the LA's own
+        // CLAPatient, so it counts as looked after (else the case-management workload would lose its own children).
+        var noEpisodeFacts = f.PlacementIcb is null && f.LastPlacementIcb is null && f.LastPlacementEnded is null && f.CareLeaverUntil is null;
+        return new(f.PatientId, f.NhsNumber, f.ManagingLa, organisations.ParentIcbOf(f.ManagingLa), f.RegisteredGp, HostIcbs(f, today), f.Sealed)
+        {
+            BirthDate = f.BirthDate,
+            // A sealed record stays the owning LA's for good (contract §4); G1 has refused everyone else before G2 asks.
+            LookedAfter = f.LookedAfter || noEpisodeFacts || f.Sealed,
+            LookedAfterUntil = f.LookedAfter ? null : f.LastPlacementEnded,
+            CareLeaver = f.CareLeaverUntil is { } until && until >= today,
+            // The importer keeps a care leaver until the 25th birthday, i.e. it treats the cohort as extended to 25 (G2).
+            PersonalAdviserRequested = f.CareLeaverUntil is not null,
+        };
+    }
+
+    IReadOnlyList<string> HostIcbs(PatientFactsRow f, DateOnly today)
     {
         if (f.PlacementIcb is { } now) return [now];
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         return f.LastPlacementIcb is { } last && f.LastPlacementEnded is { } ended && today.DayNumber - ended.DayNumber < HostIcbGraceDays ? [last] : [];
     }
 
-    /// <summary>The decision for a resource in a patient's compartment; a missing patient is not found.</summary>
-    public Decision Decide(Caller caller, PatientFactsRow? facts) =>
-        facts is null
-            ? new Decision(caller.IsAdmin ? Verdict.Deny : Verdict.NotFound, caller.IsAdmin ? RequesterRole.Admin : RequesterRole.OtherOrg, "unknown patient")
-            : global::Hub.Consent.Decisions.AccessRules.Decide(RequestOf(caller), FactsOf(facts));
+    /// <summary>The relationship gate alone (no Consents, no rule table): who may write a record about this child.</summary>
+    public Decision RelationshipOf(Caller caller, PatientFactsRow? facts) =>
+        facts is null ? Missing(caller) : AccessRules.Decide(RequestOf(caller), FactsOf(facts));
+
+    /// <summary>The decision for a child given its Consents; a missing patient looks exactly like one the caller may not know of.</summary>
+    public Decision Decide(Caller caller, PatientFactsRow? facts, IReadOnlyList<Hl7.Fhir.Model.Consent> consents) =>
+        facts is null ? Missing(caller) : AdminNeverSees(caller, ConsentEngine.Decide(RequestOf(caller), FactsOf(facts), consents, Policy, clock.GetUtcNow()));
+
+    /// <summary>
+    /// The decision for a child, loading its Consents (one query) only when they can matter: a decision that stops at a
+    /// pre-check before G7 (consent authority) never reads them, so a caller without a relationship costs exactly what a
+    /// patient that does not exist costs.
+    /// </summary>
+    public async Task<Decision> DecideAsync(HubDb db, Caller caller, PatientFactsRow? facts)
+    {
+        if (facts is null) return Missing(caller);
+        var withoutConsents = Decide(caller, facts, []);
+        if (StoppedBeforeConsents(withoutConsents)) return withoutConsents;
+        var consents = await ConsentsAsync(db, [facts.PatientId]);
+        return Decide(caller, facts, consents.GetValueOrDefault(facts.PatientId) ?? []);
+    }
+
+    /// <summary>Decisions for several children at once (a search page), with one Consent query for all of them.</summary>
+    public async Task<Dictionary<string, Decision>> DecideManyAsync(HubDb db, Caller caller, IEnumerable<PatientFactsRow> children)
+    {
+        var result = new Dictionary<string, Decision>(StringComparer.Ordinal);
+        var pending = new List<PatientFactsRow>();
+        foreach (var f in children)
+        {
+            if (result.ContainsKey(f.PatientId) || pending.Any(p => p.PatientId == f.PatientId)) continue;
+            var d = Decide(caller, f, []);
+            if (StoppedBeforeConsents(d)) result[f.PatientId] = d;
+            else pending.Add(f);
+        }
+        if (pending.Count == 0) return result;
+        var consents = await ConsentsAsync(db, pending.Select(p => p.PatientId).ToList());
+        foreach (var f in pending) result[f.PatientId] = Decide(caller, f, consents.GetValueOrDefault(f.PatientId) ?? []);
+        return result;
+    }
+
+    /// <summary>Pre-checks G1–G6 run before G7 and read no Consent, so a refusal from one of them stands whatever is recorded.</summary>
+    static bool StoppedBeforeConsents(Decision d) =>
+        !d.Permitted && d.Verdict != Verdict.AggregateOnly && d.Reasons.Count > 0 && d.Reasons[^1].Source is "G1" or "G2" or "G3" or "G4" or "G5" or "G6";
+
+    /// <summary>The children's Consent resources (not deleted), by patient id, in one query.</summary>
+    public static async Task<Dictionary<string, List<Hl7.Fhir.Model.Consent>>> ConsentsAsync(HubDb db, IReadOnlyList<string> patientIds)
+    {
+        var rows = await db.Resources.AsNoTracking()
+            .Where(r => r.Type == "Consent" && !r.Deleted && r.PatientId != null && patientIds.Contains(r.PatientId))
+            .Select(r => new { r.PatientId, r.Json }).ToListAsync();
+        return rows.GroupBy(r => r.PatientId!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => FhirFormat.ParseJson(r.Json)).OfType<Hl7.Fhir.Model.Consent>().ToList(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Labels the resource (SecurityLabeller) and says whether the decision withholds it.</summary>
+    public static bool Withholds(Decision decision, Hl7.Fhir.Model.Resource resource)
+    {
+        Labeller.Label(resource);
+        return Withholding.IsWithheld(resource, decision, Policy);
+    }
+
+    /// <summary>Withholds(decision, resource) from stored JSON.</summary>
+    public static bool Withholds(Decision decision, string json) => Withholds(decision, FhirFormat.ParseJson(json));
+
+    Decision Missing(Caller caller) =>
+        caller.IsAdmin
+            ? new Decision(Verdict.Deny, RequesterRole.Admin, "admin tokens never see patient data") { PolicyVersion = Policy.Version }
+            : ConsentEngine.NoSuchPatient(RequestOf(caller), Policy);
+
+    /// <summary>Admins never see patient data, sealed or not: always the same refusal, so it says nothing about the child.</summary>
+    static Decision AdminNeverSees(Caller caller, Decision d) =>
+        caller.IsAdmin && !d.Permitted && d.Verdict != Verdict.Deny
+            ? d with { Verdict = Verdict.Deny, Reason = "admin tokens never see patient data" }
+            : d;
 }

@@ -14,7 +14,8 @@ public sealed record AuditRecord(
     IReadOnlyList<string> Resources,
     string? Decision = null,
     string? Query = null,
-    string? AccessReason = null);
+    string? AccessReason = null,
+    Hub.Consent.Decisions.Decision? Basis = null);
 
 /// <summary>Turns an AuditRecord into a FHIR AuditEvent (DICOM/HL7 rest audit shape) and its stored row.</summary>
 public static class AuditEvents
@@ -33,7 +34,7 @@ public static class AuditEvents
             Action = ActionOf(a.Action),
             Recorded = new DateTimeOffset(now),
             Outcome = a.Outcome,
-            OutcomeDesc = a.Decision,
+            OutcomeDesc = OutcomeOf(a),
             PurposeOfEvent = [new CodeableConcept("https://fhir.carehub.org.uk/CodeSystem/purpose-of-use", a.Caller.Purpose)],
             Agent =
             [
@@ -60,14 +61,36 @@ public static class AuditEvents
             ev.Entity.Add(new AuditEvent.EntityComponent { What = new ResourceReference(r), Type = new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object") });
         if (a.Query is not null)
             ev.Entity.Add(new AuditEvent.EntityComponent { Type = new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object"), Query = System.Text.Encoding.UTF8.GetBytes(a.Query) });
-        if (a.AccessReason is not null)
-            ev.Entity.Add(new AuditEvent.EntityComponent { Name = "access-reason", Description = a.AccessReason });
+        if ((a.AccessReason ?? a.Caller.AccessReason) is { } reason)
+            ev.Entity.Add(new AuditEvent.EntityComponent { Name = "access-reason", Description = reason });
+        if (a.Basis is { } basis)
+        {
+            // BALP: the Consents the decision was based on, and the policy version that made it.
+            foreach (var consent in basis.ConsentsUsed)
+                ev.Entity.Add(new AuditEvent.EntityComponent { What = new ResourceReference(consent), Type = new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object"), Role = new Coding("http://terminology.hl7.org/CodeSystem/object-role", "13", "Security Resource") });
+            if (basis.PolicyVersion is { } version)
+                ev.Entity.Add(new AuditEvent.EntityComponent { Name = "consent-policy", Description = version });
+        }
         return new AuditRow
         {
             Id = id, Recorded = now, AgentOrg = a.Caller.Org, AgentType = a.Caller.OrgType, Purpose = a.Caller.Purpose,
             Action = a.Action, Outcome = Hl7.Fhir.Utility.EnumUtility.GetLiteral(a.Outcome) ?? "0",
             PatientId = a.PatientId, Json = FhirFormat.SerializeToString(ev),
         };
+    }
+
+    /// <summary>The outcome text, then (when a consent decision was made) its verdict, obligations, reasons and policy version.</summary>
+    static string? OutcomeOf(AuditRecord a)
+    {
+        if (a.Basis is not { } d) return a.Decision;
+        var lines = new List<string>();
+        if (a.Decision is not null) lines.Add(a.Decision);
+        lines.Add($"decision: {d.Verdict}");
+        if (d.Permitted) lines.Add("obligations: " + string.Join("; ", d.Obligations.Describe()));
+        lines.Add("reasons: " + string.Join("; ", d.Reasons));
+        if (d.ConsentsUsed.Count > 0) lines.Add("consents: " + string.Join(", ", d.ConsentsUsed));
+        if (d.PolicyVersion is not null) lines.Add($"policy: {d.PolicyVersion}");
+        return string.Join("\n", lines);
     }
 
     static Identifier OrgIdentifier(Caller c) => c.OrgType switch

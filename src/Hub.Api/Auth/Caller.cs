@@ -11,6 +11,9 @@ public sealed record Caller(
     string? ClientId)
 {
     public bool IsAdmin => OrgType == OrgTypes.Admin;
+
+    /// <summary>The free-text X-Access-Reason header: safeguarding and break-glass need one (contract §2).</summary>
+    public string? AccessReason { get; init; }
 }
 
 public static class OrgTypes
@@ -22,5 +25,8 @@ public static class OrgTypes
 /// <summary>Claim names the hub reads from its tokens.</summary>
 public static class HubClaims
 {
+    /// <summary>The request header that says why a safeguarding or break-glass request is made.</summary>
+    public const string AccessReasonHeader = "X-Access-Reason";
+
     public const string Org = "org", OrgType = "org_type", Role = "role", Purpose = "purpose_of_use", NhsNumber = "nhs_number", Scope = "scope", ClientId = "client_id";
 }

@@ -11,6 +11,8 @@ public static class CallerExtensions
     {
         if (http.Items.TryGetValue(ItemKey, out var cached) && cached is Caller caller) return caller;
         var built = http.User.ToCaller();
+        if (built is not null && http.Request.Headers[HubClaims.AccessReasonHeader].ToString() is { Length: > 0 } reason)
+            built = built with { AccessReason = reason.Trim() };
         if (built is not null) http.Items[ItemKey] = built;
         return built;
     }

@@ -87,7 +87,8 @@ public static class DemoLoader
     static async Task<DemoLaLoaded> SeenByAsync(HttpClient http, TokenIssuer tokens, DemoLa la, ImportResult import, DateOnly today, CancellationToken ct)
     {
         var asLa = tokens.Issue(la.La, OrgTypes.La, "social-worker", "direct-care", null, "system/*.cruds", "demo");
-        var asIcb = tokens.Issue(la.Icb, OrgTypes.Icb, null, "direct-care", null, "system/*.cruds", "demo");
+        // The responsible ICB sees its LAs' children through its designated professional for the statutory assessment (consent.md row 2).
+        var asIcb = tokens.Issue(la.Icb, OrgTypes.Icb, "designated-professional", "statutory-health-assessment", null, "system/*.cruds", "demo");
         var children = Matches<Patient>(await GetAsync(http, asLa, "fhir/Patient?_count=500", ct));
         // A sealed (adopted) record exists only for its LA: the responsible ICB no longer finds it.
         var icbSees = Matches<Patient>(await GetAsync(http, asIcb, "fhir/Patient?_count=500", ct))

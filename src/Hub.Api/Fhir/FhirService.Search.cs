@@ -31,7 +31,8 @@ public sealed partial class FhirService
 
         if (p.CountOnly || p.Count == 0)
         {
-            bundle.Total = await rows.CountAsync();
+            // A count must not reveal what the caller may not see: in a patient compartment it counts only when nothing is withheld.
+            bundle.Total = compartment ? await VisibleCountAsync(caller, rows) : await rows.CountAsync();
             bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{baseUrl}/{type}?{queryString}" });
             await AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, null, [type], Query: $"{type}?{queryString}"));
             return new FhirResult { Resource = bundle };
@@ -43,13 +44,14 @@ public sealed partial class FhirService
                           select new Stored(r, f)).ToListAsync();
         var more = page.Count > p.Count;
         if (more) page.RemoveAt(page.Count - 1);
-        var visible = page.Where(s => DecideRead(caller, s) is null or { Permitted: true }).ToList();
+        var decisions = await relationships.DecideManyAsync(Db, caller, page.Select(s => s.Facts).OfType<PatientFactsRow>());
+        var visible = page.Where(s => Shown(s, decisions)).ToList();
         var filtered = visible.Count < page.Count;
-        if (!filtered) bundle.Total = p.Offset == 0 && !more ? visible.Count : await rows.CountAsync();
+        if (!filtered) bundle.Total = p.Offset == 0 && !more ? visible.Count : compartment ? await VisibleCountAsync(caller, rows) : await rows.CountAsync();
 
         foreach (var s in visible)
             bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(s.Row.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match } });
-        var included = await IncludesAsync(caller, p, visible);
+        var included = await IncludesAsync(caller, p, visible, decisions);
         foreach (var s in included)
             bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(s.Row.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Include } });
         if (p.Ignored.Count > 0)
@@ -70,8 +72,32 @@ public sealed partial class FhirService
             await AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, null, [type], Query: $"{type}?{queryString}"));
         else
             await System.Threading.Tasks.Task.WhenAll(byPatient.Select(g =>
-                AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, g.Key, g.Select(s => Ref(s.Row)).ToList(), Query: $"{type}?{queryString}"))));
+                AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, g.Key, g.Select(s => Ref(s.Row)).ToList(), Query: $"{type}?{queryString}",
+                    Basis: g.Key is null ? null : decisions.GetValueOrDefault(g.Key)))));
         return new FhirResult { Resource = bundle };
+    }
+
+    /// <summary>A resource in no patient's compartment is shown; one in a compartment only when its child's decision permits and does not withhold it.</summary>
+    static bool Shown(Stored s, IReadOnlyDictionary<string, Hub.Consent.Decisions.Decision> decisions) =>
+        s.Row.PatientId is null
+        || s.Facts is { } f && decisions.GetValueOrDefault(f.PatientId) is { Permitted: true } d && !Relationships.Withholds(d, s.Row.Json);
+
+    /// <summary>Beyond this many matches a compartment search gives no total rather than judging every match.</summary>
+    const int MaxJudgedForTotal = 1000;
+
+    /// <summary>
+    /// How many of the matches the caller may see, or null (no total, SUPPRESS_TOTAL) when any is withheld or there are
+    /// too many to judge: a total must never reveal a hidden resource.
+    /// </summary>
+    async System.Threading.Tasks.Task<int?> VisibleCountAsync(Caller caller, IQueryable<ResourceRow> rows)
+    {
+        var all = await (from r in rows.Take(MaxJudgedForTotal + 1)
+                         join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
+                         from f in fs.DefaultIfEmpty()
+                         select new Stored(r, f)).ToListAsync();
+        if (all.Count > MaxJudgedForTotal) return null;
+        var decisions = await relationships.DecideManyAsync(Db, caller, all.Select(s => s.Facts).OfType<PatientFactsRow>());
+        return all.All(s => Shown(s, decisions)) ? all.Count : null;
     }
 
     static string WithPaging(string url, int count, int offset) =>
@@ -106,7 +132,7 @@ public sealed partial class FhirService
         }
     }
 
-    async System.Threading.Tasks.Task<List<Stored>> IncludesAsync(Caller caller, ParsedSearch p, List<Stored> matches)
+    async System.Threading.Tasks.Task<List<Stored>> IncludesAsync(Caller caller, ParsedSearch p, List<Stored> matches, Dictionary<string, Hub.Consent.Decisions.Decision> decisions)
     {
         if (p.Includes.Count == 0 || matches.Count == 0) return [];
         var ids = matches.Select(m => m.Row.Id).ToList();
@@ -122,7 +148,10 @@ public sealed partial class FhirService
                 if (!seen.Add($"{t.TargetType}/{t.TargetId}")) continue;
                 var s = await store.ReadAsync(t.TargetType, t.TargetId);
                 // An included resource the caller may not see is left out without a trace.
-                if (s is null || s.Row.Deleted || DecideRead(caller, s) is { Permitted: false }) continue;
+                if (s is null || s.Row.Deleted) continue;
+                if (s.Facts is { } f && !decisions.ContainsKey(f.PatientId))
+                    decisions[f.PatientId] = await relationships.DecideAsync(Db, caller, f);
+                if (!Shown(s, decisions)) continue;
                 if (s.Row.PatientId is null && s.Row.Type == "AuditEvent") continue;
                 result.Add(s);
             }
@@ -146,8 +175,11 @@ public sealed partial class FhirService
         return new FhirResult { Resource = bundle };
     }
 
-    /// <summary>Resources matching a conditional create/update query that this caller may see.</summary>
-    async System.Threading.Tasks.Task<List<Stored>> VisibleMatchesAsync(Caller caller, string type, string query)
+    /// <summary>
+    /// Resources matching a conditional query that this caller may see: with <paramref name="toWrite"/>, through the
+    /// relationship alone (recording care needs no rule-table row; who reads it is decided on read), else as a read.
+    /// </summary>
+    async System.Threading.Tasks.Task<List<Stored>> VisibleMatchesAsync(Caller caller, string type, string query, bool toWrite = true)
     {
         var pairs = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query.TrimStart('?'))
             .SelectMany(kv => kv.Value.Select(v => (kv.Key, v ?? ""))).ToList();
@@ -160,6 +192,8 @@ public sealed partial class FhirService
                            join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
                            from f in fs.DefaultIfEmpty()
                            select new Stored(r, f)).ToListAsync();
-        return found.Where(s => DecideRead(caller, s) is null or { Permitted: true }).ToList();
+        if (toWrite) return found.Where(s => s.Row.PatientId is null || relationships.RelationshipOf(caller, s.Facts).Permitted).ToList();
+        var decisions = await relationships.DecideManyAsync(Db, caller, found.Select(s => s.Facts).OfType<PatientFactsRow>());
+        return found.Where(s => Shown(s, decisions)).ToList();
     }
 }

@@ -98,7 +98,8 @@ public sealed partial class FhirService
         CheckScope(caller, type, 'c');
         if (ifNoneExist is not null)
         {
-            var matches = await VisibleMatchesAsync(caller, type, ifNoneExist);
+            // The match is returned as the answer: it must be one the caller may read.
+            var matches = await VisibleMatchesAsync(caller, type, ifNoneExist, toWrite: false);
             if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"If-None-Exist '{ifNoneExist}' matches {matches.Count} resources", location);
             if (matches.Count == 1) return Found(matches[0].Row.Json, matches[0].Row.Version, matches[0].Row.LastUpdated);
         }
@@ -115,8 +116,8 @@ public sealed partial class FhirService
         if (resource.Id != id) throw FhirProblem.Invalid($"The body's id '{resource.Id}' differs from the URL's '{id}'", $"{type}.id");
         CheckScope(caller, type, 'u');
         var current = await store.ReadAsync(type, id);
-        if (current is not null && DecideRead(caller, current) is { Permitted: false } d)
-            throw ProblemFor(d, $"{type}/{id}");
+        if (current is not null && await DecideReadAsync(caller, current) is var (d, withheld) && (d is { Permitted: false } || withheld))
+            throw Refusal(d!, withheld, $"{type}/{id}");
         if (ifMatch is not null)
         {
             var expected = ifMatch.Replace("W/", "").Trim('"', ' ');
@@ -188,7 +189,8 @@ public sealed partial class FhirService
         if (patientId is null)
             throw FhirProblem.Of(422, OperationOutcome.IssueType.Required, $"A {type} must reference the Patient it is about", location);
         var facts = await store.FactsAsync(patientId);
-        var decision = relationships.Decide(caller, facts);
+        // Recording care needs the relationship, not the rule table: who sees the record is decided on read.
+        var decision = relationships.RelationshipOf(caller, facts);
         // Providers and GPs may record care for any child the hub knows; who sees it is decided on read.
         var allowed = decision.Permitted || facts is not null && caller.OrgType is OrgTypes.Provider or OrgTypes.Gp;
         if (!allowed)
@@ -202,7 +204,7 @@ public sealed partial class FhirService
         if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
         var current = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
         if (current is null) throw FhirProblem.NotFound($"{type}/{id}");
-        if (DecideRead(caller, current) is { Permitted: false } d) throw ProblemFor(d, $"{type}/{id}");
+        if (await DecideReadAsync(caller, current) is var (d, withheld) && (d is { Permitted: false } || withheld)) throw Refusal(d!, withheld, $"{type}/{id}");
         if (current.Row.Deleted) return new FhirResult { Status = 204 };
         await store.StageDeleteAsync(current.Row);
         StageAudit(new AuditRecord(caller, "delete", AuditEvent.AuditEventOutcome.N0, current.Row.PatientId, [$"{type}/{id}"]));

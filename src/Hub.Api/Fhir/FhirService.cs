@@ -54,7 +54,7 @@ public sealed partial class FhirService(
     /// <summary>Refuses a request: audits the refusal, then throws the problem the caller sees.</summary>
     async System.Threading.Tasks.Task<FhirProblem> RefuseAsync(Caller caller, string action, string? patientId, string reference, Decision? decision, FhirProblem problem)
     {
-        await AuditAsync(new AuditRecord(caller, action, AuditEvent.AuditEventOutcome.N4, patientId, [reference], decision?.Reason ?? problem.Message));
+        await AuditAsync(new AuditRecord(caller, action, AuditEvent.AuditEventOutcome.N4, patientId, [reference], decision?.Reason ?? problem.Message, Basis: decision));
         problem.Audited = true;
         return problem;
     }
@@ -69,12 +69,19 @@ public sealed partial class FhirService(
         problem.Audited = true;
     }
 
-    /// <summary>Decides whether the caller may see a stored resource; not-found and not-allowed look the same to the caller.</summary>
-    Decision? DecideRead(Caller caller, Stored s)
+    /// <summary>
+    /// Decides whether the caller may see a stored resource: the child's decision (null for a resource in no patient's
+    /// compartment), and whether that decision withholds this resource once labelled. A withheld resource is not found.
+    /// </summary>
+    async System.Threading.Tasks.Task<(Decision? Decision, bool Withheld)> DecideReadAsync(Caller caller, Stored s)
     {
-        if (s.Row.PatientId is null) return null;
-        return relationships.Decide(caller, s.Facts);
+        if (s.Row.PatientId is null) return (null, false);
+        var d = await relationships.DecideAsync(Db, caller, s.Facts);
+        return (d, d.Permitted && !s.Row.Deleted && Relationships.Withholds(d, s.Row.Json));
     }
+
+    /// <summary>What a caller gets for a resource it may not see: the decision's refusal, or not found when only this resource is withheld.</summary>
+    static FhirProblem Refusal(Decision d, bool withheld, string reference) => withheld ? FhirProblem.NotFound(reference) : ProblemFor(d, reference);
 
     static FhirProblem ProblemFor(Decision d, string reference) => d.Verdict switch
     {
@@ -94,13 +101,14 @@ public sealed partial class FhirService(
         var reference = $"{type}/{id}";
         var s = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
         if (s is null) throw await RefuseAsync(caller, "read", null, reference, null, FhirProblem.NotFound(reference));
-        if (DecideRead(caller, s) is { Permitted: false } d) throw await RefuseAsync(caller, "read", null, reference, d, ProblemFor(d, reference));
+        var (d, withheld) = await DecideReadAsync(caller, s);
+        if (d is { Permitted: false } || withheld) throw await RefuseAsync(caller, "read", null, reference, d, Refusal(d!, withheld, reference));
         if (s.Row.Deleted)
         {
-            await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N4, s.Row.PatientId, [reference], "deleted"));
+            await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N4, s.Row.PatientId, [reference], "deleted", Basis: d));
             throw FhirProblem.Of(410, OperationOutcome.IssueType.Deleted, $"{reference} has been deleted");
         }
-        await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference]));
+        await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d));
         return Found(s.Row.Json, s.Row.Version, s.Row.LastUpdated);
     }
 
@@ -114,10 +122,14 @@ public sealed partial class FhirService(
         var reference = $"{type}/{id}/_history/{vid}";
         var s = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
         if (s is null || type == "AuditEvent") throw await RefuseAsync(caller, "vread", null, reference, null, FhirProblem.NotFound(reference));
-        if (DecideRead(caller, s) is { Permitted: false } d) throw await RefuseAsync(caller, "vread", null, reference, d, ProblemFor(d, reference));
+        var (d, withheld) = await DecideReadAsync(caller, s);
+        if (d is { Permitted: false } || withheld) throw await RefuseAsync(caller, "vread", null, reference, d, Refusal(d!, withheld, reference));
         var v = int.TryParse(vid, out var n) ? await store.VersionAsync(type, id, n) : null;
         if (v is null) throw await RefuseAsync(caller, "vread", s.Row.PatientId, reference, null, FhirProblem.NotFound(reference));
-        await AuditAsync(new AuditRecord(caller, "vread", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference]));
+        // An older version may carry what the current one no longer does: it is judged on its own labels.
+        if (d is not null && !v.Deleted && Relationships.Withholds(d, v.Json))
+            throw await RefuseAsync(caller, "vread", null, reference, d, FhirProblem.NotFound(reference));
+        await AuditAsync(new AuditRecord(caller, "vread", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d));
         if (v.Deleted) throw FhirProblem.Of(410, OperationOutcome.IssueType.Deleted, $"{reference} is a deletion");
         return Found(v.Json, v.Version, v.LastUpdated);
     }
@@ -129,14 +141,17 @@ public sealed partial class FhirService(
         var reference = $"{type}/{id}";
         var s = IdPattern.IsMatch(id) && type != "AuditEvent" ? await store.ReadAsync(type, id) : null;
         if (s is null) throw await RefuseAsync(caller, "history-instance", null, reference, null, FhirProblem.NotFound(reference));
-        if (DecideRead(caller, s) is { Permitted: false } d) throw await RefuseAsync(caller, "history-instance", null, reference, d, ProblemFor(d, reference));
+        var (d, withheld) = await DecideReadAsync(caller, s);
+        if (d is { Permitted: false } || withheld) throw await RefuseAsync(caller, "history-instance", null, reference, d, Refusal(d!, withheld, reference));
         count = Math.Clamp(count, 1, 100);
         var versions = await store.HistoryAsync(type, id, count, offset);
         var total = await store.HistoryCountAsync(type, id);
-        var bundle = new Bundle { Type = Bundle.BundleType.History, Total = total, Id = Guid.NewGuid().ToString("N") };
+        // Older versions are judged on their own labels; when one is left out, the total would reveal it.
+        var shown = d is null ? versions : versions.Where(v => v.Deleted || !Relationships.Withholds(d, v.Json)).ToList();
+        var bundle = new Bundle { Type = Bundle.BundleType.History, Total = shown.Count == versions.Count ? total : null, Id = Guid.NewGuid().ToString("N") };
         bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{baseUrl}/{reference}/_history?_count={count}&_offset={offset}" });
         if (offset + count < total) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{baseUrl}/{reference}/_history?_count={count}&_offset={offset + count}" });
-        foreach (var v in versions)
+        foreach (var v in shown)
         {
             var entry = new Bundle.EntryComponent
             {
@@ -147,7 +162,7 @@ public sealed partial class FhirService(
             if (!v.Deleted) entry.Resource = FhirFormat.ParseJson(v.Json);
             bundle.Entry.Add(entry);
         }
-        await AuditAsync(new AuditRecord(caller, "history-instance", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference]));
+        await AuditAsync(new AuditRecord(caller, "history-instance", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d));
         return new FhirResult { Resource = bundle };
     }
 

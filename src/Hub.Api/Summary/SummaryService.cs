@@ -7,6 +7,7 @@ using Hub.Api.Fhir;
 using Hub.Api.ReferenceData;
 using Hub.Api.Storage;
 using Hub.Consent.Decisions;
+using Hub.Consent.Vocabulary;
 using Hub.Mappers.Identifiers;
 using Hub.Mappers.Summary;
 using Microsoft.EntityFrameworkCore;
@@ -42,11 +43,32 @@ public sealed partial class SummaryService(
     private static partial Regex OrganisationReference();
 
     /// <summary>
-    /// The seam where the consent decision becomes what the summary holds back. Today's decision is the relationship alone,
-    /// so a permitted caller sees every section; the consent engine (Hub.Consent) will supply withheld data classes as
-    /// sections, redacted resources and whether withholding may be shown (silent for S-flag and adoption cases).
+    /// Which data class (reference/consent.md §3.2) each section of the summary is: a section whose class the decision
+    /// withholds is shown as withheld. Single resources of other classes inside a shown section are left out one by one.
     /// </summary>
-    public static SummaryObligations ObligationsFor(Decision decision) => SummaryObligations.None;
+    public static readonly IReadOnlyDictionary<string, DataClass> SectionClasses = new Dictionary<string, DataClass>
+    {
+        [SummarySections.CareStatus] = DataClass.LegalStatus,           // legal status, episodes; the placement itself is D4 (labelled)
+        [SummarySections.HealthAssessments] = DataClass.HealthAssessment, // IHA/RHA
+        [SummarySections.Immunisations] = DataClass.Core,
+        [SummarySections.Dental] = DataClass.Core,
+        [SummarySections.EmotionalWellbeing] = DataClass.HealthAssessment, // SDQ
+        [SummarySections.HealthNeeds] = DataClass.HealthAssessment,      // the health plan and the needs it answers
+        [SummarySections.Alerts] = DataClass.Safeguarding,               // CP-IS style flags
+        [SummarySections.Contacts] = DataClass.IdentityLocation,         // carers and who to call
+    };
+
+    /// <summary>
+    /// The consent decision as the summary applies it (§3.6): withheld data classes become withheld sections, a labelled
+    /// resource the decision withholds is left out (REDACT), and MARK_WITHHELD says whether the Bundle may say so.
+    /// </summary>
+    public static SummaryObligations ObligationsFor(Decision decision)
+    {
+        var o = decision.Obligations;
+        var sections = SectionClasses.Where(kv => o.WithheldClasses.Contains(kv.Value)).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        // Labelled on a copy: the labels decide, the document carries the records as held.
+        return new SummaryObligations(sections, r => Relationships.Withholds(decision, (Resource)r.DeepCopy()), o.Marking == WithheldMarking.Mark);
+    }
 
     public async Task<FhirResult> ForPatientAsync(Caller caller, string id)
     {
@@ -72,7 +94,7 @@ public sealed partial class SummaryService(
         var candidates = await Db.PatientFacts.AsNoTracking().Where(f => f.NhsNumber == nhs).ToListAsync();
         // One child may have records with two LAs: the one the caller is related to, and of those the one looked after now.
         var facts = candidates.OrderByDescending(f => f.LookedAfter).ThenBy(f => f.PatientId, StringComparer.Ordinal)
-            .FirstOrDefault(f => relationships.Decide(caller, f).Permitted) ?? candidates.FirstOrDefault();
+            .FirstOrDefault(f => relationships.RelationshipOf(caller, f).Permitted) ?? candidates.FirstOrDefault();
         return await SummariseAsync(caller, facts, reference, FhirProblem.NotFound("The patient with that NHS number"));
     }
 
@@ -99,7 +121,7 @@ public sealed partial class SummaryService(
 
     async Task<FhirResult> SummariseAsync(Caller caller, PatientFactsRow? facts, string reference, FhirProblem notFound)
     {
-        var decision = relationships.Decide(caller, facts);
+        var decision = await relationships.DecideAsync(Db, caller, facts);
         if (!decision.Permitted)
             throw await RefuseAsync(caller, facts?.PatientId, reference, decision,
                 decision.Verdict == Verdict.Deny ? FhirProblem.Forbidden($"Access to Patient refused: {decision.Reason}") : notFound);
@@ -116,7 +138,7 @@ public sealed partial class SummaryService(
         var obligations = ObligationsFor(decision);
         var bundle = HealthSummary.Build(new SummaryRequest(child, records, await OrganisationsNamedAsync(rows), obligations, Author, clock.GetUtcNow(), displays));
         var shown = bundle.Entry.Skip(1).Select(e => e.Resource).OfType<Resource>().Where(r => r is not Organization).Select(r => $"{r.TypeName}/{r.Id}").ToList();
-        await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations)));
+        await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations), Basis: decision));
         return new FhirResult { Resource = bundle };
     }
 
@@ -146,7 +168,7 @@ public sealed partial class SummaryService(
     async Task<FhirProblem> RefuseAsync(Caller caller, string? patientId, string reference, Decision? decision, FhirProblem problem)
     {
         await AuditAsync(new AuditRecord(caller, Operation, problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4,
-            patientId, [reference], decision?.Reason ?? $"{problem.Status}: {problem.Message}"));
+            patientId, [reference], decision?.Reason ?? $"{problem.Status}: {problem.Message}", Basis: decision));
         problem.Audited = true;
         return problem;
     }

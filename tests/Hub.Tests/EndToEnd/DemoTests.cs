@@ -50,6 +50,21 @@ public abstract class DemoTests(DemoHubFixture fixture)
 
     static DateOnly Today => DateOnly.FromDateTime(DateTime.UtcNow);
 
+    /// <summary>
+    /// The CHILD ids of an LA's children still in the hub's cohort (consent.md §3.3 G2: looked after now or in the last 12
+    /// months, or a care leaver young enough), plus its sealed records (contract §4), from the facts the importer keeps.
+    /// A child whose care ended longer ago is out of scope: the LA's own token no longer reaches it.
+    /// </summary>
+    async Task<HashSet<string>> InCohortAsync(string la)
+    {
+        using var scope = Hub.App.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Hub.Api.Storage.HubDb>();
+        var facts = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.PatientFacts.Where(f => f.ManagingLa == la));
+        var today = Today;
+        return facts.Where(f => f.LookedAfter || f.Sealed || f.CareLeaverUntil >= today || f.LastPlacementEnded is { } ended && ended.AddMonths(12) >= today)
+            .Select(f => f.LaChildId!).ToHashSet();
+    }
+
     async Task<int> PatientCountAsync(string la)
     {
         var answer = await (await Hub.AsAsync(la, "la")).GetAsync("fhir/Patient?_summary=count");
@@ -82,17 +97,20 @@ public abstract class DemoTests(DemoHubFixture fixture)
     {
         var generated = Return(la);
         var childIds = generated.Rows(Ssda903Tables.Header).Select(h => h["CHILD"]!).ToHashSet();
-        Assert.Equal(childIds.Count, await PatientCountAsync(la));
+        var inCohort = await InCohortAsync(la);
+        Assert.Subset(childIds, inCohort);
+        // A count must not reveal children the LA may no longer see: it is given only when none is left out.
+        Assert.Equal(inCohort.Count == childIds.Count ? childIds.Count : -1, await PatientCountAsync(la));
 
         var children = await SearchAsync<Patient>(await Hub.AsAsync(la, "la"), "fhir/Patient?_count=500");
-        Assert.Equal(childIds, children.Select(p => p.Identifier.Single(i => i.System == LaChildId + la).Value).ToHashSet());
+        Assert.Equal(inCohort, children.Select(p => p.Identifier.Single(i => i.System == LaChildId + la).Value).ToHashSet());
         Assert.All(children, p => Assert.Equal($"Organization/{la}", p.ManagingOrganization.Reference));
-        var nhs = generated.Rows(Ssda903Tables.ChildIdentifiers).ToDictionary(r => r["CHILD"]!, r => r["NHS_NUMBER"]);
+        var nhs = generated.Rows(Ssda903Tables.ChildIdentifiers).Where(r => inCohort.Contains(r["CHILD"]!)).ToDictionary(r => r["CHILD"]!, r => r["NHS_NUMBER"]);
         Assert.Equal(nhs.Count, children.Count(p => p.Identifier.Any(i => i.System == NhsNumberSystem)));
-        Assert.True(nhs.Count > childIds.Count / 2, $"{nhs.Count} of {childIds.Count} children have NHS numbers");
+        Assert.True(nhs.Count > inCohort.Count / 2, $"{nhs.Count} of {inCohort.Count} children have NHS numbers");
 
         var loaded = fixture.Loaded.Las.Single(l => l.La == la);
-        Assert.Equal((childIds.Count, nhs.Count), (loaded.Children, loaded.WithNhsNumber));
+        Assert.Equal((inCohort.Count, nhs.Count), (loaded.Children, loaded.WithNhsNumber));
         Assert.True(loaded.Created + loaded.Unchanged >= childIds.Count, $"{loaded.Created} created, {loaded.Unchanged} unchanged");
     }
 
@@ -118,7 +136,8 @@ public abstract class DemoTests(DemoHubFixture fixture)
         var childId = Return(la).Scenarios[Scenario.PlacedOutOfArea];
 
         Assert.Equal(child.Id, Assert.Single(await ChildAsync(await Hub.AsAsync(host, "icb"), la, childId)).Id);
-        Assert.Equal(child.Id, Assert.Single(await ChildAsync(await Hub.AsAsync(responsible, "icb"), la, childId)).Id);
+        // The responsible ICB through its designated professional for the statutory assessment (row 2); row 3 refuses it direct care.
+        Assert.Equal(child.Id, Assert.Single(await ChildAsync(await Hub.AsAsync(responsible, "icb", "designated-professional", "statutory-health-assessment"), la, childId)).Id);
         // The host ICB's relationship is the placement: a child of the same LA placed at home is not found.
         var leaver = await ScenarioChildAsync(la, Scenario.CareLeaverAged19);
         Assert.Equal(404, (await (await Hub.AsAsync(host, "icb")).GetAsync($"fhir/Patient/{leaver.Id}")).Status);
@@ -193,7 +212,12 @@ public abstract class DemoTests(DemoHubFixture fixture)
         Assert.Equal(3, Regex.Matches(banner, @"\bcurl\s").Count);
         Assert.Contains(Hub.BaseUrl + "/fhir", banner);
         foreach (var la in fixture.Loaded.Las)
-            Assert.Contains($"(LA {la.La}, ICB {la.Icb}): {Return(la.La).Count(Ssda903Tables.Header)} children, {Return(la.La).Count(Ssda903Tables.ChildIdentifiers)} with NHS numbers", banner);
+        {
+            // What the LA sees: the children of its return still in the hub's cohort (G2).
+            var inCohort = await InCohortAsync(la.La);
+            var withNhs = Return(la.La).Rows(Ssda903Tables.ChildIdentifiers).Count(r => inCohort.Contains(r["CHILD"]!));
+            Assert.Contains($"(LA {la.La}, ICB {la.Icb}): {inCohort.Count} children, {withNhs} with NHS numbers", banner);
+        }
         Assert.Matches(@"[1-9]\d* placed out of area", banner);
         Assert.Matches(@"care leavers? \(aged [\d, ]*19\b", banner);
         Assert.Matches(@"[1-9]\d* adopted \(sealed\)", banner);

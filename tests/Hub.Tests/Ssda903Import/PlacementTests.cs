@@ -44,7 +44,8 @@ public sealed class PlacementTests(SqliteHubFixture fixture) : IClassFixture<Sql
         var host = await Hub.AsAsync("QE1", "icb");
         Assert.Equal(200, (await host.GetAsync($"fhir/Patient/{patient.Id}")).Status);
         Assert.Single((await host.GetAsync($"fhir/Patient?identifier=https://fhir.carehub.org.uk/Id/la-child-id/933|{child}")).As<Bundle>().Entry);
-        var responsible = await Hub.AsAsync("QSL", "icb");
+        // The responsible ICB sees the child through its designated professional for the statutory assessment (row 2); row 3 refuses it direct care.
+        var responsible = await Hub.AsAsync("QSL", "icb", "designated-professional", "statutory-health-assessment");
         Assert.Equal(200, (await responsible.GetAsync($"fhir/Patient/{patient.Id}")).Status);
         var stranger = await Hub.AsAsync("P81001", "gp");
         Assert.Equal(404, (await stranger.GetAsync($"fhir/Patient/{patient.Id}")).Status);

@@ -28,13 +28,13 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         var token = await Hub.TokenAsync(La, "la");
         var form = new MultipartFormDataContent();
         void File(string name, string csv) => form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
-        File("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{a},F,04/05/2012,WBRI,UN3,,\r\n{h},M,04/05/2013,WBRI,UN3,,\r\n{s},M,04/05/2020,WBRI,UN3,,\r\n");
+        File("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{a},F,04/05/2010,WBRI,UN3,,\r\n{h},M,04/05/2013,WBRI,UN3,,\r\n{s},M,04/05/2020,WBRI,UN3,,\r\n");
         File("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
             $"{a},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n" +
             $"{h},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,TA2 1XX,SC123457\r\n" +
             $"{s},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,TA2 1XY,\r\n");
         File("oc2.csv", "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED\r\n" +
-            $"{a},04/05/2012,14,,0,,1,1,1,0,,\r\n");
+            $"{a},04/05/2010,14,,0,,1,1,1,0,,\r\n");
         File("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{a},{an}\r\n{h},{hn}\r\n{s},{sn}\r\n");
         using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={La}&year=2025") { Content = form };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -105,7 +105,9 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         Assert.Contains("Initial health assessment: on 1 July 2023", Section(byId, "health-assessments").Text.Div);
         Assert.Single(byId.Entry.Select(e => e.Resource).OfType<Immunization>());
         Assert.Contains("SDQ total difficulties score: 14", Section(byId, "emotional-wellbeing").Text.Div);
-        Assert.Contains("Substance misuse problem identified: no", Section(byId, "health-needs").Text.Div);
+        // Substance misuse is sensitive clinical data (D3): row 11 withholds it from the LA's social worker, and says so.
+        Assert.DoesNotContain("Substance misuse", Section(byId, "health-needs").Text.Div);
+        Assert.Contains(byId.Meta.Security, c => c.Code == "REDACTED");
         Assert.Contains("Somerset Council (933)", Section(byId, "contacts").Text.Div);
         // Active alerts only: looked after and placed out of area, not the inactive care-leaver flag the import also keeps.
         Assert.Equal(2, Section(byId, "alerts").Entry.Count);
@@ -164,8 +166,9 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         var sealedByNhs = await icb.GetAsync($"fhir/Patient/$summary?identifier={NhsSystem}|{s.AdoptedNhs}");
         var unknownNhs = await icb.GetAsync($"fhir/Patient/$summary?identifier={NhsSystem}|{NewNhs()}");
         Assert.Equal((404, unknownNhs.Body), (sealedByNhs.Status, sealedByNhs.Body));
-        // The responsible ICB does see the LA's other children.
-        Document(await icb.GetAsync($"fhir/Patient/{s.Home}/$summary"));
+        // The responsible ICB's designated professional does see the LA's other children (row 2; row 3 refuses direct care).
+        var designated = await Hub.AsAsync(ResponsibleIcb, "icb", "designated-professional", "statutory-health-assessment");
+        Document(await designated.GetAsync($"fhir/Patient/{s.Home}/$summary"));
         Document(await (await Hub.AsAsync(La, "la")).GetAsync($"fhir/Patient/{s.Adopted}/$summary"));
     }
 

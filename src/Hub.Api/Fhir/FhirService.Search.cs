@@ -38,15 +38,30 @@ public sealed partial class FhirService
             return new FhirResult { Resource = bundle };
         }
 
-        var page = await (from r in ordered.Skip(p.Offset).Take(p.Count + 1)
-                          join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
-                          from f in fs.DefaultIfEmpty()
-                          select new Stored(r, f)).ToListAsync();
-        var more = page.Count > p.Count;
-        if (more) page.RemoveAt(page.Count - 1);
-        var decisions = await relationships.DecideManyAsync(Db, caller, page.Select(s => s.Facts).OfType<PatientFactsRow>());
-        var visible = page.Where(s => Shown(s, decisions)).ToList();
-        var filtered = visible.Count < page.Count;
+        // Fill the page with what the caller may see, reading on past withheld matches, so that a next link means a
+        // visible match follows (a link to an empty page would reveal hidden ones). Offsets count stored matches.
+        var visible = new List<Stored>();
+        var decisions = new Dictionary<string, Hub.Consent.Decisions.Decision>(StringComparer.Ordinal);
+        var (position, more, filtered) = (p.Offset, false, false);
+        for (var batches = 0; ; batches++)
+        {
+            var batch = await (from r in ordered.Skip(position).Take(p.Count + 1)
+                               join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
+                               from f in fs.DefaultIfEmpty()
+                               select new Stored(r, f)).ToListAsync();
+            foreach (var (id, d) in await relationships.DecideManyAsync(Db, caller, batch.Select(s => s.Facts).OfType<PatientFactsRow>().Where(f => !decisions.ContainsKey(f.PatientId))))
+                decisions[id] = d;
+            foreach (var s in batch)
+            {
+                var shown = Shown(s, decisions);
+                if (shown && visible.Count == p.Count) { more = true; break; }
+                position++;
+                if (shown) visible.Add(s); else filtered = true;
+            }
+            if (more || batch.Count <= p.Count) break;
+            // Bounded: past this many stored matches, offer the next page even if it may turn out empty.
+            if (batches == MaxBatchesPerPage) { more = true; break; }
+        }
         if (!filtered) bundle.Total = p.Offset == 0 && !more ? visible.Count : compartment ? await VisibleCountAsync(caller, rows) : await rows.CountAsync();
 
         foreach (var s in visible)
@@ -63,7 +78,7 @@ public sealed partial class FhirService
 
         var self = $"{baseUrl}/{type}?{queryString}";
         bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = WithPaging(self, p.Count, p.Offset) });
-        if (more) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = WithPaging(self, p.Count, p.Offset + p.Count) });
+        if (more) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = WithPaging(self, p.Count, position) });
         if (p.Offset > 0) bundle.Link.Add(new Bundle.LinkComponent { Relation = "previous", Url = WithPaging(self, p.Count, Math.Max(0, p.Offset - p.Count)) });
 
         var all = visible.Concat(included).ToList();
@@ -81,6 +96,9 @@ public sealed partial class FhirService
     static bool Shown(Stored s, IReadOnlyDictionary<string, Hub.Consent.Decisions.Decision> decisions) =>
         s.Row.PatientId is null
         || s.Facts is { } f && decisions.GetValueOrDefault(f.PatientId) is { Permitted: true } d && !Relationships.Withholds(d, s.Row.Json);
+
+    /// <summary>How many batches of stored matches one page reads while looking for ones the caller may see.</summary>
+    const int MaxBatchesPerPage = 10;
 
     /// <summary>Beyond this many matches a compartment search gives no total rather than judging every match.</summary>
     const int MaxJudgedForTotal = 1000;

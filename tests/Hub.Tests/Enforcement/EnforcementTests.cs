@@ -218,6 +218,30 @@ public abstract class EnforcementTests(HubFixture fixture)
     }
 
     [Fact]
+    public async Task a_page_never_links_to_matches_the_caller_may_not_see()
+    {
+        var la = await Hub.AsAsync(La, "la");
+        var child = (await la.PostAsync("fhir/Patient", Children.Patient(La))).As<Patient>();
+        var plain = VeryRestricted(child.Id);
+        plain.Meta = null;
+        plain.Code = new CodeableConcept { Text = "height" };
+        var shown = (await la.PostAsync("fhir/Observation", plain)).As<Observation>().Id;
+        // Newest first: the V-labelled one would lead the first page, and be the only match of the second.
+        Assert.Equal(201, (await la.PostAsync("fhir/Observation", VeryRestricted(child.Id))).Status);
+        var page = (await la.GetAsync($"fhir/Observation?subject=Patient/{child.Id}&_count=1")).As<Bundle>();
+        Assert.Equal(shown, Assert.Single(page.Entry).Resource.Id);
+        Assert.DoesNotContain(page.Link, l => l.Relation == "next");
+        Assert.Null(page.Total);
+        Assert.Equal(201, (await la.PostAsync("fhir/Observation", VeryRestricted(child.Id))).Status);
+        Assert.Equal(201, (await la.PostAsync("fhir/Observation", plain)).Status);
+        var first = (await la.GetAsync($"fhir/Observation?subject=Patient/{child.Id}&_count=1")).As<Bundle>();
+        var next = first.Link.Single(l => l.Relation == "next").Url;
+        var second = (await la.GetAsync(next[(next.IndexOf("/fhir/", StringComparison.Ordinal) + 1)..])).As<Bundle>();
+        Assert.Equal(shown, Assert.Single(second.Entry).Resource.Id);
+        Assert.DoesNotContain(second.Link, l => l.Relation == "next");
+    }
+
+    [Fact]
     public async Task break_glass_needs_a_reason_and_is_audited_with_it()
     {
         var s = await ScenarioAsync();

@@ -16,8 +16,9 @@ public sealed class NotificationOptions
 {
     /// <summary>The hub's public base URL, for the "request the summary" line of a notification.</summary>
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
-    /// <summary>The first retry waits this long; each later one twice as long, up to an hour.</summary>
+    /// <summary>The first retry waits this long; each later one twice as long, up to <see cref="MaxRetrySeconds"/>.</summary>
     public double RetrySeconds { get; set; } = 30;
+    public double MaxRetrySeconds { get; set; } = 3600;
     /// <summary>Contract section 6: a notification not delivered within 24 hours is stopped.</summary>
     public double GiveUpAfterSeconds { get; set; } = 24 * 3600;
     public double TimeoutSeconds { get; set; } = 30;
@@ -65,7 +66,7 @@ public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, O
         {
             // A failure of the hub's own (a busy database, say) is one more failed attempt, never the end of the notification.
             log.LogWarning("Placement notification {CommunicationId}: attempt {Attempt} failed in the hub with {ExceptionType}", communicationId, attempt + 1, e.GetType().Name);
-            Schedule(communicationId, attempt + 1, TimeSpan.FromSeconds(Math.Min(Options.RetrySeconds * Math.Pow(2, attempt), 3600)));
+            Schedule(communicationId, attempt + 1, Backoff(attempt));
         }
     }
 
@@ -105,9 +106,10 @@ public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, O
             await SaveAsync(db, row, communication, "stopped", ct);
             return;
         }
-        var delay = TimeSpan.FromSeconds(Math.Min(Options.RetrySeconds * Math.Pow(2, attempt), 3600));
-        Schedule(communicationId, attempt + 1, delay);
+        Schedule(communicationId, attempt + 1, Backoff(attempt));
     }
+
+    TimeSpan Backoff(int attempt) => TimeSpan.FromSeconds(Math.Min(Options.RetrySeconds * Math.Pow(2, attempt), Options.MaxRetrySeconds));
 
     /// <summary>The notification as the host ICB receives it: our relative references made absolute, so they lead back here.</summary>
     async Task<string?> PostAsync(string endpoint, Communication communication, CancellationToken ct)

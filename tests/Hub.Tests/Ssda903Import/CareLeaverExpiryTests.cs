@@ -52,10 +52,11 @@ public abstract class CareLeaverExpiryTests(HubFixture fixture)
         }
         async Task<Flag> FlagAsync()
         {
-            var la = await hub.AsAsync("888", "la");
-            var found = await la.GetAsync($"fhir/Flag?patient={facts.PatientId}&code=https://fhir.carehub.org.uk/CodeSystem/cla-flag|care-leaver");
-            Assert.True(found.Status == 200, found.ToString());
-            return (Flag)Assert.Single(found.As<Bundle>().Entry).Resource;
+            // Read as the hub holds it: what a caller may see of a care leaver is the consent rules' business, tested apart.
+            using var scope = hub.App.Services.CreateScope();
+            var row = await scope.ServiceProvider.GetRequiredService<HubDb>().Resources.AsNoTracking()
+                .SingleAsync(r => r.Type == "Flag" && r.PatientId == facts.PatientId && r.Json.Contains("\"care-leaver\""));
+            return (Flag)Hub.Api.Fhir.FhirFormat.ParseJson(row.Json);
         }
 
         Assert.Equal(0, await RunOnAsync(until.AddDays(-1)));

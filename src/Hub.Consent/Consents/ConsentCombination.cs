@@ -71,11 +71,15 @@ public static class ConsentCombination
             return false;
         }).ToList();
 
-        // s33(3)(b): where the LA has limited the parents' PR, the LA prevails over them.
-        if (child.ParentalResponsibilityLimited && votes.Any(v => v.Authority == ConsentAuthority.LocalAuthority))
+        // s33(3)(b): where the LA has limited the parents' PR, the LA prevails over them, on what the LA has decided:
+        // an LA Consent about some labels sets aside a parent's view of those labels, not of the whole record.
+        var laScopes = votes.Where(v => v.Authority == ConsentAuthority.LocalAuthority).Select(v => v.Labels).ToList();
+        bool LaDecided(IReadOnlySet<string>? labels) =>
+            laScopes.Any(la => la is null || labels is not null && labels.All(la.Contains));
+        if (child.ParentalResponsibilityLimited && laScopes.Count > 0)
             votes.RemoveAll(v =>
             {
-                if (v.Authority != ConsentAuthority.Parent) return false;
+                if (v.Authority != ConsentAuthority.Parent || !LaDecided(v.Labels)) return false;
                 reasons.Add(new(v.Effect.Consent, "parents' PR limited under s33(3)(b); the LA's view prevails"));
                 return true;
             });

@@ -129,6 +129,14 @@ public sealed class ConsentPropertyTests
 {
     static Hub.Consent.Policy.ConsentPolicy Policy => ConsentTestData.Policy;
 
+    /// <summary>
+    /// The case this property found: under s33(3)(b) an LA Consent about some labels set aside a parent's objection to
+    /// the whole record. Replayed on every run so it stays fixed.
+    /// </summary>
+    [Property(Replay = "(16662486217620713261,11907377600328755577)")]
+    public bool an_la_consent_about_some_labels_does_not_set_aside_a_parents_whole_objection(Scenario s, DenySpec deny) =>
+        adding_a_deny_consent_never_widens_access(s, deny);
+
     [Property]
     public bool adding_a_deny_consent_never_widens_access(Scenario s, DenySpec deny)
     {

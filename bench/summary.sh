@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # $summary benchmark (issue 4): a generated return of CHILDREN children (default 100,000) imported into PostgreSQL,
 # then GET /fhir/Patient/$summary?identifier=<NHS number> for random children, as their LA, consent rules and audit
-# included: p50/p99 at RATE requests/s (default 200), then flat out for the maximum sustained rate. Hub, PostgreSQL and
+# included (children the rules hide from the LA, e.g. out of the cohort, answer 404 and count as non2xx): p50/p99 at RATE requests/s (default 200), then flat out for the maximum sustained rate. Hub, PostgreSQL and
 # wrk share the machine's 2 cores (no pinning), as the issue asks.
 # usage: bench/summary.sh [CHILDREN] [RATE] [SECONDS]      results: bench/out/summary-postgres.txt
 set -euo pipefail
@@ -18,7 +18,10 @@ hub() { (cd "$work" && dotnet "$here/out/app/Hub.Api.dll" "$@"); }
 echo "generating and importing $children children…" >&2
 hub generate ssda903 --la 933 --year 2025 --children "$children" --seed 11 "$work/return" >/dev/null
 rm -rf "$work/return/provider-records" # summaries from the LA's data; posting 300,000 provider records would take the run
-hub import ssda903 --la 933 --year 2025 "$work/return" > "$work/import.log" 2>&1 || { tail -5 "$work/import.log"; exit 1; }
+# Exit 1 means some children were quarantined, which a summary benchmark can live with; 2 or worse is a failure.
+rc=0; hub import ssda903 --la 933 --year 2025 "$work/return" > "$work/import.log" 2>&1 || rc=$?
+[ "$rc" -le 1 ] || { echo "import failed ($rc):" >&2; tail -5 "$work/import.log" >&2; exit 1; }
+grep -oE 'children=[0-9]+ .*unchanged=[0-9]+' "$work/import.log" | tail -1 >&2
 tail -n +2 "$work/return/child_identifiers.csv" | cut -d, -f2 | grep -E '^[0-9]{10}$' | shuf -n 20000 --random-source=<(yes) > "$work/nhs.txt"
 
 (cd "$work" && exec dotnet "$here/out/app/Hub.Api.dll" --urls "$base" > "$work/hub.log" 2>&1) & pids+=($!)

@@ -14,6 +14,9 @@ public sealed record Caller(
 
     /// <summary>The free-text X-Access-Reason header: safeguarding and break-glass need one (contract §2).</summary>
     public string? AccessReason { get; init; }
+
+    /// <summary>The hub acting on its own account in a background job, named in the audit by the job's name.</summary>
+    public static Caller HubJob(string job) => new("carehub", OrgTypes.Hub, null, "direct-care", null, [], job);
 }
 
 public static class OrgTypes

@@ -47,7 +47,16 @@ public static class JobsSetup
             c.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
             HangfireLogging.Follow(sp.GetRequiredService<ILoggerFactory>());
         });
-        builder.Services.AddHangfireServer((_, o) => { o.WorkerCount = options.Workers; o.SchedulePollingInterval = poll; o.ServerName = "carehub"; }, storage);
+        builder.Services.AddHangfireServer((sp, o) =>
+        {
+            o.WorkerCount = options.Workers;
+            o.SchedulePollingInterval = poll;
+            o.ServerName = "carehub";
+            // This hub's own container, not Hangfire's process-wide JobActivator.Current: that one follows whichever hub
+            // was configured last, so with two hubs in a process (the tests, a hub beside its CLI) a job could run
+            // against the other hub's services and database, or a disposed one.
+            o.Activator = new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>());
+        }, storage);
     }
 
     /// <summary>Hangfire's SQLite storage keeps its own file beside the hub's database.</summary>

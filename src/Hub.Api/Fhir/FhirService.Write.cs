@@ -44,6 +44,11 @@ public sealed partial class FhirService
     async Task ValidateAsync(Caller caller, Resource resource, string location)
     {
         if (WriteRules.Refusal(caller, resource.TypeName) is { } refusal) throw FhirProblem.Forbidden(refusal);
+        // Deny by default: a type the hub does not index has no place in a child's record, so its consent rules could not
+        // reach it; stored, it would be shown to any caller.
+        if (resource.TypeName != "Patient" && !parameters.For(resource.TypeName).Any())
+            throw FhirProblem.Of(422, OperationOutcome.IssueType.NotSupported,
+                $"This hub does not hold {resource.TypeName} resources: it holds Patient, {string.Join(", ", parameters.Types.Where(t => t != "AuditEvent").Order(StringComparer.Ordinal))}", location);
         // Before the profile: its invariants (cla-con-1, cla-con-2) would say less than the recording rules do, and as a 400.
         if (resource is Hl7.Fhir.Model.Consent consent && ConsentRecording.ContentIssues(consent, Relationships.Policy, clock.GetUtcNow()) is { Count: > 0 } issues)
             throw RecordingProblem(issues);

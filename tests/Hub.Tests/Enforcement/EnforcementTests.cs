@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Headers;
 using System.Text;
 using Hl7.Fhir.Model;
@@ -179,6 +180,41 @@ public abstract class EnforcementTests(HubFixture fixture)
         Assert.Contains(summary.Meta.Security, c => c.Code == "REDACTED");
         // The immunisation (D1) is released to the host ICB.
         Assert.Single(summary.Entry.Select(e => e.Resource).OfType<Immunization>());
+    }
+
+    [Fact]
+    public async Task a_related_person_belongs_to_the_childs_record_and_a_type_the_hub_does_not_hold_is_refused()
+    {
+        var scenario = await ScenarioAsync();
+        var la = await Hub.AsAsync(La, "la");
+        var mother = new RelatedPerson
+        {
+            Patient = new ResourceReference("Patient/" + scenario.Away),
+            Relationship = [new CodeableConcept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH")],
+            Name = [new HumanName { Family = "Example", Given = ["Mother"] }],
+        };
+        var created = await la.PostAsync("fhir/RelatedPerson", mother);
+        Assert.True(created.Status == 201, created.ToString());
+        var reference = "fhir/RelatedPerson/" + created.As<RelatedPerson>().Id;
+
+        // In the child's record, so the consent rules reach it (third-party data, D5: even the LA's direct-care view
+        // withholds it, row 11); a GP with no relationship to the child gets what a resource that does not exist gets.
+        using (var scope = Hub.App.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Hub.Api.Storage.HubDb>();
+            var row = db.Resources.Single(r => r.Type == "RelatedPerson" && r.Id == created.As<RelatedPerson>().Id);
+            Assert.Equal(scenario.Away, row.PatientId);
+        }
+        Assert.Equal(404, (await la.GetAsync(reference)).Status);
+        var stranger = await Hub.AsAsync(Gp, "gp");
+        Assert.Equal(404, (await stranger.GetAsync(reference)).Status);
+        Assert.Empty((await stranger.GetAsync("fhir/RelatedPerson?patient=" + scenario.Away)).As<Bundle>().Entry);
+
+        // A type with no place in a child's record would be shown to anyone: it is not stored at all.
+        var procedure = new Procedure { Status = EventStatus.Completed, Subject = new ResourceReference("Patient/" + scenario.Away), Code = new CodeableConcept { Text = "appendicectomy" } };
+        var refused = await la.PostAsync("fhir/Procedure", procedure);
+        Assert.Equal(422, refused.Status);
+        Assert.Contains("does not hold Procedure", refused.ToString());
     }
 
     [Fact]

@@ -74,13 +74,13 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
     /// <summary>
     /// The decision for a child, loading its Consents (one query) only when they can matter: a decision that stops at a
     /// pre-check before G7 (consent authority) never reads them, so a caller without a relationship costs exactly what a
-    /// patient that does not exist costs.
+    /// patient that does not exist costs. <paramref name="hasConsents"/> false (the read asked already) spares the query.
     /// </summary>
-    public async Task<Decision> DecideAsync(HubDb db, Caller caller, PatientFactsRow? facts)
+    public async Task<Decision> DecideAsync(HubDb db, Caller caller, PatientFactsRow? facts, bool? hasConsents = null)
     {
         if (facts is null) return Missing(caller);
         var withoutConsents = Decide(caller, facts, []);
-        if (StoppedBeforeConsents(withoutConsents)) return withoutConsents;
+        if (StoppedBeforeConsents(withoutConsents) || hasConsents == false) return withoutConsents;
         var consents = (await ConsentsAsync(db, [facts.PatientId])).GetValueOrDefault(facts.PatientId) ?? [];
         if (consents.Count == 0) return withoutConsents;
         var child = (await ConsentFactsAsync(db, [(facts, consents)]))[facts.PatientId];

@@ -76,7 +76,7 @@ public sealed partial class FhirService(
     async System.Threading.Tasks.Task<(Decision? Decision, bool Withheld)> DecideReadAsync(Caller caller, Stored s)
     {
         if (s.Row.PatientId is null) return (null, false);
-        var d = await relationships.DecideAsync(Db, caller, s.Facts);
+        var d = await relationships.DecideAsync(Db, caller, s.Facts, s.HasConsents);
         return (d, d.Permitted && !s.Row.Deleted && Relationships.Withholds(d, s.Row.Json));
     }
 

@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Hub.Api.Storage;
 
 /// <summary>A stored resource with the facts about its patient, read in one query.</summary>
-public sealed record Stored(ResourceRow Row, PatientFactsRow? Facts);
+/// <summary>A stored resource with its patient's facts; <see cref="HasConsents"/> when the read also asked whether the child has Consents (null: not asked).</summary>
+public sealed record Stored(ResourceRow Row, PatientFactsRow? Facts, bool? HasConsents = null);
 
 /// <summary>The rows one write of a resource makes: its current row, its version, and its search index.</summary>
 public sealed record StagedRows(ResourceRow Row, ResourceVersionRow Version, IndexRows Index);
@@ -36,11 +37,12 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
              where r.Type == type && r.Id == id
              join f in d.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into facts
              from f in facts.DefaultIfEmpty()
-             select new Stored(r, f)).FirstOrDefault());
+             // Most children have no Consent: asking here (an index probe) spares the decision its own query for them.
+             select new Stored(r, f, d.Resources.Any(c => c.PatientId == r.PatientId && c.Type == "Consent" && !c.Deleted))).FirstOrDefault());
 
     static readonly Func<HubDb, string, string, Task<Stored?>> ReadSqlite = CompileRead(), ReadPostgres = CompileRead();
 
-    /// <summary>The current version of a resource (deleted ones included) with its patient's facts, in one query.</summary>
+    /// <summary>The current version of a resource (deleted ones included) with its patient's facts and whether the child has Consents, in one query.</summary>
     public Task<Stored?> ReadAsync(string type, string id) =>
         (db is PostgresHubDb ? ReadPostgres : ReadSqlite)(db, type, id);
 

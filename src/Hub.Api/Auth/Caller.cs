@@ -14,6 +14,10 @@ public sealed record Caller(
 
     /// <summary>The free-text X-Access-Reason header: safeguarding and break-glass need one (contract §2).</summary>
     public string? AccessReason { get; init; }
+
+    /// <summary>The peer hub that carried this caller's claims in <c>X-On-Behalf-Of</c> (decisions.md "hub"): the hub
+    /// is audited beside the caller, but never decided on.</summary>
+    public Caller? Via { get; init; }
 }
 
 public static class OrgTypes

@@ -35,7 +35,8 @@ public static class PeersSetup
         {
             var caller = FhirEndpoints.Caller(http);
             var resource = await FhirEndpoints.ReadBodyAsync(http);
-            if (caller.OrgType == OrgTypes.Hub) return await FhirEndpoints.Write(http, await receiver.ReceiveAsync(caller, resource, http.RequestAborted));
+            // Not cancelled with the request: a notification stored while its sender gave up waiting still gets its fetch job.
+            if (caller.OrgType == OrgTypes.Hub) return await FhirEndpoints.Write(http, await receiver.ReceiveAsync(caller, resource));
             if (resource.TypeName != "Communication") throw FhirProblem.Invalid($"The body is a {resource.TypeName}, but the URL names Communication", "resourceType");
             var ifNoneExist = http.Request.Headers["If-None-Exist"].ToString();
             return await FhirEndpoints.Write(http, await svc.CreateAsync(caller, resource, string.IsNullOrEmpty(ifNoneExist) ? null : ifNoneExist));

@@ -49,6 +49,7 @@ public sealed class PlacementNotificationReceiver(
         try
         {
             var row = await StoreAsync(hub, peer, received, notice, id, ct);
+            // Should this enqueue fail, the peer is answered 500 and delivers again, which enqueues anew (Unchanged).
             jobs.Enqueue<KeptSummaryFetch>(f => f.FetchAsync(id, 0, CancellationToken.None));
             log.LogInformation("Placement notification {CommunicationId} received from peer {Peer} for ICB {Icb}", id, peer.Name, notice.Icb);
             return new FhirResult
@@ -66,7 +67,18 @@ public sealed class PlacementNotificationReceiver(
         }
     }
 
-    static FhirResult Unchanged(ResourceRow row) => new()
+    /// <summary>
+    /// A notification received before: nothing is stored again. One still fetching gets its job again, in case the job
+    /// of the first delivery was lost (the fetch is idempotent: a second run finds it completed and does nothing).
+    /// </summary>
+    FhirResult Unchanged(ResourceRow row)
+    {
+        if (!row.Deleted && FhirFormat.ParseJson(row.Json) is Communication { Status: EventStatus.InProgress })
+            jobs.Enqueue<KeptSummaryFetch>(f => f.FetchAsync(row.Id, 0, CancellationToken.None));
+        return Stored(row);
+    }
+
+    static FhirResult Stored(ResourceRow row) => new()
     {
         Status = 200, Json = row.Json, VersionId = row.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), LastModified = row.LastUpdated,
     };

@@ -47,7 +47,13 @@ public static class JobsSetup
             c.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
             HangfireLogging.Follow(sp.GetRequiredService<ILoggerFactory>());
         });
-        builder.Services.AddHangfireServer((_, o) => { o.WorkerCount = options.Workers; o.SchedulePollingInterval = poll; o.ServerName = "carehub"; }, storage);
+        builder.Services.AddHangfireServer((sp, o) =>
+        {
+            o.WorkerCount = options.Workers; o.SchedulePollingInterval = poll; o.ServerName = "carehub";
+            // Jobs are made from this hub's own services: Hangfire's default is the process-wide JobActivator.Current, which
+            // the last hub to start sets, so two hubs in one process (the tests) could run each other's jobs on the wrong database.
+            o.Activator = new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>());
+        }, storage);
     }
 
     /// <summary>Hangfire's SQLite storage keeps its own file beside the hub's database.</summary>

@@ -88,6 +88,8 @@ public abstract class TwoHubsTests(string provider)
         ["Hub:Notifications:MaxRetrySeconds"] = "2",
         ["Hub:KeptSummaries:RetrySeconds"] = "0.3",
         ["Hub:KeptSummaries:MaxRetrySeconds"] = "2",
+        ["Logging:LogLevel:Hub.Api.Peers"] = "Information",
+        ["Logging:LogLevel:Hub.Api.Notifications"] = "Information",
     };
 
     async Task<Pair> StartAsync()
@@ -278,6 +280,45 @@ public abstract class TwoHubsTests(string provider)
         var other = await AsSentAsync(a);
         other.Category = [new CodeableConcept("http://example.org", "chat")];
         Assert.Equal(422, (await asA.PostAsync("fhir/Communication", other)).Status);
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task a_summary_the_sending_hub_cannot_give_is_retried_then_stopped_and_the_notification_says_so()
+    {
+        var keys = Directory.CreateTempSubdirectory("carehub-keys-").FullName;
+        var (keyA, jwkA) = NewKey(keys, "a");
+        var (keyB, _) = NewKey(keys, "b");
+        int portA = FreePort(), portB = FreePort(); // nothing will listen on A's port
+        var settings = Settings(HubB, portB, keyB, HubA, portA, jwkA);
+        settings["Hub:KeptSummaries:GiveUpAfterSeconds"] = "3";
+        await using var b = await RunningHub.StartAsync(provider, settings);
+
+        // Signed in at B as hub A would be, with A's key.
+        var a = new Peer(new PeerHub { Name = HubB, BaseUrl = b.BaseUrl, ClientId = HubA }, PeerKeys.Load(keyA));
+        using var tokenResponse = await b.Http.PostAsync("auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["scope"] = "system/Communication.c",
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = PeerSignIn.ClientAssertion(a, DateTimeOffset.UtcNow),
+        }));
+        var tokenBody = await tokenResponse.Content.ReadAsStringAsync();
+        Assert.True(tokenResponse.IsSuccessStatusCode, tokenBody);
+        var asA = new FhirCall(b.Http, JsonDocument.Parse(tokenBody).RootElement.GetProperty("access_token").GetString());
+
+        var aFhir = $"http://127.0.0.1:{portA}/fhir";
+        var notice = new Hub.Api.Notifications.PlacementNotice(Somerset, "Somerset Council", "C1", "child-1", null, "episode-1",
+            new DateOnly(2026, 9, 1), Lancashire, "NHS Lancashire and South Cumbria Integrated Care Board");
+        var sent = notice.ToCommunication(aFhir[..^5]);
+        foreach (var r in new[] { sent.Subject, sent.Sender }.Concat(sent.About).Concat(sent.Recipient)) r.Reference = $"{aFhir}/{r.Reference}";
+        var posted = await asA.PostAsync("fhir/Communication", sent);
+        Assert.True(posted.Status == 201, posted.ToString());
+        Assert.Equal(EventStatus.InProgress, Assert.Single(await NotificationsAsync(b, Lancashire, "icb")).Status);
+
+        var stopped = await SettledAsync(b, Lancashire, "icb", c => c.Status != EventStatus.InProgress);
+        Assert.Equal(EventStatus.Stopped, stopped.Status);
+        Assert.Equal("not fetched within the time allowed", stopped.StatusReason?.Text);
+        Assert.DoesNotContain(stopped.Payload, p => p.Content is ResourceReference);
     }
 }
 

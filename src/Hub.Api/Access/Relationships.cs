@@ -2,11 +2,15 @@ using Hub.Api.Auth;
 using Hub.Api.Fhir;
 using Hub.Api.ReferenceData;
 using Hub.Api.Storage;
+using Hl7.Fhir.Model;
+using Hub.Consent.Consents;
 using Hub.Consent.Decisions;
 using Hub.Consent.Enforcement;
 using Hub.Consent.Labels;
 using Hub.Consent.Policy;
 using Hub.Consent.Relationships;
+using Hub.Consent.Vocabulary;
+using Hub.Mappers.Ssda903.Mapping;
 using Microsoft.EntityFrameworkCore;
 
 namespace Hub.Api.Access;
@@ -62,7 +66,10 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
 
     /// <summary>The decision for a child given its Consents; a missing patient looks exactly like one the caller may not know of.</summary>
     public Decision Decide(Caller caller, PatientFactsRow? facts, IReadOnlyList<Hl7.Fhir.Model.Consent> consents) =>
-        facts is null ? Missing(caller) : AdminNeverSees(caller, ConsentEngine.Decide(RequestOf(caller), FactsOf(facts), consents, Policy, clock.GetUtcNow()));
+        facts is null ? Missing(caller) : Decide(caller, FactsOf(facts), consents);
+
+    Decision Decide(Caller caller, SubjectFacts child, IReadOnlyList<Hl7.Fhir.Model.Consent> consents) =>
+        AdminNeverSees(caller, ConsentEngine.Decide(RequestOf(caller), child, consents, Policy, clock.GetUtcNow()));
 
     /// <summary>
     /// The decision for a child, loading its Consents (one query) only when they can matter: a decision that stops at a
@@ -74,8 +81,10 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
         if (facts is null) return Missing(caller);
         var withoutConsents = Decide(caller, facts, []);
         if (StoppedBeforeConsents(withoutConsents)) return withoutConsents;
-        var consents = await ConsentsAsync(db, [facts.PatientId]);
-        return Decide(caller, facts, consents.GetValueOrDefault(facts.PatientId) ?? []);
+        var consents = (await ConsentsAsync(db, [facts.PatientId])).GetValueOrDefault(facts.PatientId) ?? [];
+        if (consents.Count == 0) return withoutConsents;
+        var child = (await ConsentFactsAsync(db, [(facts, consents)]))[facts.PatientId];
+        return Decide(caller, child, consents);
     }
 
     /// <summary>Decisions for several children at once (a search page), with one Consent query for all of them.</summary>
@@ -92,8 +101,52 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
         }
         if (pending.Count == 0) return result;
         var consents = await ConsentsAsync(db, pending.Select(p => p.PatientId).ToList());
-        foreach (var f in pending) result[f.PatientId] = Decide(caller, f, consents.GetValueOrDefault(f.PatientId) ?? []);
+        var withConsents = await ConsentFactsAsync(db, pending.Where(p => consents.ContainsKey(p.PatientId)).Select(p => (p, (IReadOnlyList<Hl7.Fhir.Model.Consent>)consents[p.PatientId])).ToList());
+        foreach (var f in pending)
+            result[f.PatientId] = withConsents.TryGetValue(f.PatientId, out var child) ? Decide(caller, child, consents[f.PatientId]) : Decide(caller, f, []);
         return result;
+    }
+
+    /// <summary>
+    /// The facts G7 needs to judge these Consents, beyond the facts row: the legal status of the open episode, and which
+    /// RelatedPersons performing them hold parental responsibility for the child; one query. Read only for children with
+    /// Consents (or a Consent being written): without one nothing depends on who holds consent authority.
+    /// </summary>
+    public async Task<Dictionary<string, SubjectFacts>> ConsentFactsAsync(HubDb db, IReadOnlyList<(PatientFactsRow Child, IReadOnlyList<Hl7.Fhir.Model.Consent> Consents)> children)
+    {
+        if (children.Count == 0) return new Dictionary<string, SubjectFacts>(StringComparer.Ordinal);
+        var ids = children.Select(c => c.Child.PatientId).ToList();
+        // RelatedPerson is in no patient compartment here (no `patient` search parameter), so performers are read by id.
+        var people = children.SelectMany(c => c.Consents).SelectMany(c => c.Performer).Select(p => p.Reference)
+            .Where(r => r?.StartsWith("RelatedPerson/", StringComparison.Ordinal) == true).Select(r => r!["RelatedPerson/".Length..]).Distinct().ToList();
+        var rows = await db.Resources.AsNoTracking()
+            .Where(r => !r.Deleted && (r.Type == "EpisodeOfCare" && r.PatientId != null && ids.Contains(r.PatientId) || r.Type == "RelatedPerson" && people.Contains(r.Id)))
+            .Select(r => r.Json).ToListAsync();
+        var held = rows.Select(FhirFormat.ParseJson).ToList();
+        var episodes = held.OfType<Hl7.Fhir.Model.EpisodeOfCare>().ToLookup(e => e.Patient?.Reference ?? "", StringComparer.Ordinal);
+        var relatives = held.OfType<Hl7.Fhir.Model.RelatedPerson>().ToList();
+        return children.ToDictionary(c => c.Child.PatientId, c => FactsOf(c.Child) with
+        {
+            LegalStatus = LegalStatusNow(episodes["Patient/" + c.Child.PatientId]),
+            ResponsiblePersons = ParentalResponsibility.HoldersAmong(relatives, c.Child.PatientId),
+        }, StringComparer.Ordinal);
+    }
+
+    /// <summary>The legal status (SSDA903 LS) of the open episode, the latest started if several; None when no episode is open.</summary>
+    public static LegalStatus LegalStatusNow(IEnumerable<Hl7.Fhir.Model.EpisodeOfCare> episodes) =>
+        episodes.Where(e => string.IsNullOrEmpty(e.Period?.End))
+            .OrderByDescending(e => e.Period?.Start, StringComparer.Ordinal)
+            .Select(e => Policy.LegalStatusOf(e.GetExtensionValue<Hl7.Fhir.Model.Coding>(Cla.Extension("cla-legal-status"))?.Code))
+            .FirstOrDefault(LegalStatus.None);
+
+    /// <summary>
+    /// May this caller record this Consent for this child (reference/consent.md §3.4, decisions.md)? Judged on the facts
+    /// reads judge Consents on, and with actors checked against the reference data.
+    /// </summary>
+    public async Task<ConsentRecordingCheck> RecordingCheckAsync(HubDb db, Caller caller, PatientFactsRow facts, Hl7.Fhir.Model.Consent consent)
+    {
+        var child = (await ConsentFactsAsync(db, [(facts, [consent])]))[facts.PatientId];
+        return ConsentRecording.MayRecord(RequestOf(caller), child, consent, Policy, clock.GetUtcNow(), code => organisations.Find(code) is not null);
     }
 
     /// <summary>Pre-checks G1–G6 run before G7 and read no Consent, so a refusal from one of them stands whatever is recorded.</summary>

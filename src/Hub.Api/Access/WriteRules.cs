@@ -8,6 +8,9 @@ public static class WriteRules
     /// <summary>Reference data: only admins manage it (contract section 2).</summary>
     public static readonly IReadOnlySet<string> ReferenceTypes = new HashSet<string> { "Organization", "Location", "Endpoint" };
 
+    /// <summary>Consents are also judged on who gave them and who records them (ConsentRecording), once the child is known.</summary>
+    public const string ConsentType = "Consent";
+
     /// <summary>Why this caller may not write this type at all, or null when it may.</summary>
     public static string? Refusal(Caller caller, string type)
     {
@@ -16,6 +19,9 @@ public static class WriteRules
         return caller.OrgType switch
         {
             OrgTypes.La or OrgTypes.Provider or OrgTypes.Gp => null,
+            // decisions.md: a young person records their own Consents (who they may record for is Hub.Consent's ConsentRecording).
+            OrgTypes.YoungPerson when type == ConsentType => null,
+            OrgTypes.YoungPerson => "a young person records only Consent resources",
             OrgTypes.Admin => "admin tokens never write patient data",
             _ => $"an organisation of type '{caller.OrgType}' may not write {type} resources",
         };

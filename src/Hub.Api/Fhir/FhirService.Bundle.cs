@@ -109,6 +109,9 @@ public sealed partial class FhirService
             }
             catch (FhirProblem p)
             {
+                // Each entry is its own request: its refusal is audited like one (a Consent the caller may not record, …).
+                if (e.Request?.Method is { } m && !string.IsNullOrEmpty(e.Request.Url))
+                    await AuditRefusalAsync(caller, m.ToString(), "/fhir/" + e.Request.Url.TrimStart('/'), p);
                 var located = Locate(p, i);
                 response.Entry.Add(new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = StatusText(located.Status), Outcome = located.Outcome } });
             }

@@ -5,6 +5,7 @@ using Hub.Api.Conformance;
 using Hub.Api.Auth;
 using Hub.Api.Search;
 using Hub.Api.Storage;
+using Hub.Consent.Consents;
 using Hub.Consent.Decisions;
 using Microsoft.EntityFrameworkCore;
 
@@ -43,6 +44,9 @@ public sealed partial class FhirService
     async Task ValidateAsync(Caller caller, Resource resource, string location)
     {
         if (WriteRules.Refusal(caller, resource.TypeName) is { } refusal) throw FhirProblem.Forbidden(refusal);
+        // Before the profile: its invariants (cla-con-1, cla-con-2) would say less than the recording rules do, and as a 400.
+        if (resource is Hl7.Fhir.Model.Consent consent && ConsentRecording.ContentIssues(consent, Relationships.Policy, clock.GetUtcNow()) is { Count: > 0 } issues)
+            throw RecordingProblem(issues);
         var outcome = await validator.ValidateAsync(resource);
         if (!ValidationIssues.HasErrors(outcome)) return;
         // Only the problems: information and warnings would bury the reason for the refusal.
@@ -158,10 +162,10 @@ public sealed partial class FhirService
 
         var index = indexer.Extract(resource);
         var patientId = ResourceStore.CompartmentOf(resource, index);
-        await CheckChildAsync(caller, resource, patientId, location);
+        var note = await CheckChildAsync(caller, resource, patientId, current, location);
 
         var row = await store.StageWriteAsync(resource, current, method, index, patientId);
-        StageAudit(new AuditRecord(caller, current is null ? "create" : "update", AuditEvent.AuditEventOutcome.N0, patientId, [Ref(row)]));
+        StageAudit(new AuditRecord(caller, current is null ? "create" : "update", AuditEvent.AuditEventOutcome.N0, patientId, [Ref(row)], note));
         await SaveAsync(ifMatch);
         if (resource is Organization or Hl7.Fhir.Model.Endpoint) await organisations.RefreshAsync(Db);
         return new FhirResult
@@ -174,27 +178,81 @@ public sealed partial class FhirService
         };
     }
 
-    /// <summary>A record about a child must name a child the caller is related to; a Patient written by an LA must be one it manages.</summary>
-    async Task CheckChildAsync(Caller caller, Resource resource, string? patientId, string location)
+    /// <summary>
+    /// A record about a child must name a child the caller is related to; a Patient written by an LA must be one it manages;
+    /// a Consent must be one the caller may record. Returns what the write's AuditEvent should add, if anything.
+    /// </summary>
+    async Task<string?> CheckChildAsync(Caller caller, Resource resource, string? patientId, ResourceRow? current, string location)
     {
         var type = resource.TypeName;
-        if (!InPatientCompartment(type)) return;
+        if (!InPatientCompartment(type)) return null;
         if (resource is Patient patient)
         {
             var managingLa = PatientFacts.OrganisationCode(patient.ManagingOrganization);
             if (caller.OrgType == OrgTypes.La && managingLa != caller.Org)
                 throw FhirProblem.Forbidden($"An LA may only write the children it manages: managingOrganization must be Organization/{caller.Org}");
-            return;
+            return null;
         }
         if (patientId is null)
             throw FhirProblem.Of(422, OperationOutcome.IssueType.Required, $"A {type} must reference the Patient it is about", location);
         var facts = await store.FactsAsync(patientId);
         // Recording care needs the relationship, not the rule table: who sees the record is decided on read.
         var decision = relationships.RelationshipOf(caller, facts);
+        if (resource is Hl7.Fhir.Model.Consent consent)
+            return await CheckConsentAsync(caller, consent, patientId, facts, decision.Permitted, current, location);
         // Providers and GPs may record care for any child the hub knows; who sees it is decided on read.
         var allowed = decision.Permitted || facts is not null && caller.OrgType is OrgTypes.Provider or OrgTypes.Gp;
-        if (!allowed)
-            throw FhirProblem.Of(422, OperationOutcome.IssueType.NotFound, $"Patient/{patientId} is not known", location);
+        if (!allowed) throw UnknownPatient(patientId, location);
+        return null;
+    }
+
+    static FhirProblem UnknownPatient(string patientId, string location) =>
+        FhirProblem.Of(422, OperationOutcome.IssueType.NotFound, $"Patient/{patientId} is not known", location);
+
+    /// <summary>
+    /// A Consent changes what others see of the child, so it needs more than a relationship: a performer who holds consent
+    /// authority now and a caller who may record for them (ConsentRecording). Changing a stored Consent also needs the
+    /// right to record the one it replaces, or an LA could overwrite a young person's objection with its own permit.
+    /// </summary>
+    async Task<string> CheckConsentAsync(Caller caller, Hl7.Fhir.Model.Consent consent, string patientId, PatientFactsRow? facts, bool related,
+        ResourceRow? current, string location)
+    {
+        // Even providers and GPs: a child the caller has no relationship with is answered exactly as one the hub does not hold.
+        if (facts is null || !related) throw UnknownPatient(patientId, location);
+        var check = await relationships.RecordingCheckAsync(Db, caller, facts, consent);
+        if (!check.Allowed) throw RecordingProblem(check.Issues, patientId);
+        if (current is { Deleted: false }) await CheckMayReplaceConsentAsync(caller, current);
+        return $"consent recorded: performer {check.Performer}";
+    }
+
+    /// <summary>Only whoever may record the stored Consent may change or delete it.</summary>
+    async Task CheckMayReplaceConsentAsync(Caller caller, ResourceRow current)
+    {
+        if (current.PatientId is null || FhirFormat.ParseJson(current.Json) is not Hl7.Fhir.Model.Consent stored) return;
+        var facts = await store.FactsAsync(current.PatientId);
+        if (facts is null) return;
+        var check = await relationships.RecordingCheckAsync(Db, caller, facts, stored);
+        if (check.CallerNotEntitled)
+            throw new FhirProblem(403, Outcomes.Error(OperationOutcome.IssueType.Forbidden,
+                $"Consent/{current.Id} was given by {check.Performer}: only a caller who may record it may change or delete it")) { PatientId = current.PatientId };
+    }
+
+    /// <summary>403 when the caller may not record the Consent (only those reasons); otherwise 422 naming every element and rule it breaks.</summary>
+    static FhirProblem RecordingProblem(IReadOnlyList<RecordingIssue> issues, string? patientId = null)
+    {
+        var refused = issues.Where(i => i.Kind == RecordingIssueKind.NotEntitled).ToList();
+        var shown = refused.Count > 0 ? refused : issues;
+        var outcome = new OperationOutcome
+        {
+            Issue = shown.Select(i => Outcomes.Error(i.Kind switch
+            {
+                RecordingIssueKind.NotEntitled => OperationOutcome.IssueType.Forbidden,
+                RecordingIssueKind.UnknownCode => OperationOutcome.IssueType.CodeInvalid,
+                RecordingIssueKind.UnknownReference => OperationOutcome.IssueType.NotFound,
+                _ => OperationOutcome.IssueType.BusinessRule,
+            }, i.Text, i.Expression).Issue[0]).ToList(),
+        };
+        return new FhirProblem(refused.Count > 0 ? 403 : 422, outcome) { PatientId = patientId };
     }
 
     async Task<FhirResult> StageDeleteAsync(Caller caller, string type, string id)
@@ -206,6 +264,7 @@ public sealed partial class FhirService
         if (current is null) throw FhirProblem.NotFound($"{type}/{id}");
         if (await DecideReadAsync(caller, current) is var (d, withheld) && (d is { Permitted: false } || withheld)) throw Refusal(d!, withheld, $"{type}/{id}");
         if (current.Row.Deleted) return new FhirResult { Status = 204 };
+        if (type == WriteRules.ConsentType) await CheckMayReplaceConsentAsync(caller, current.Row);
         await store.StageDeleteAsync(current.Row);
         StageAudit(new AuditRecord(caller, "delete", AuditEvent.AuditEventOutcome.N0, current.Row.PatientId, [$"{type}/{id}"]));
         await SaveAsync(null);

@@ -65,7 +65,7 @@ public sealed partial class FhirService(
         if (problem.Audited) return;
         var action = method switch { "GET" => "read", "POST" => "create", "PUT" => "update", "DELETE" => "delete", _ => method.ToLowerInvariant() };
         await AuditAsync(new AuditRecord(caller, action, problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4,
-            null, [path.StartsWith("/fhir/", StringComparison.Ordinal) ? path[6..] : path], $"{problem.Status}: {problem.Message}"));
+            problem.PatientId, [path.StartsWith("/fhir/", StringComparison.Ordinal) ? path[6..] : path], $"{problem.Status}: {problem.Message}"));
         problem.Audited = true;
     }
 

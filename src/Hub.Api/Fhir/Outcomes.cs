@@ -26,6 +26,8 @@ public sealed class FhirProblem(int status, OperationOutcome outcome) : Exceptio
     public OperationOutcome Outcome { get; } = outcome;
     /// <summary>Set once the refusal has its AuditEvent, so the REST layer does not write a second.</summary>
     public bool Audited { get; set; }
+    /// <summary>The child the refused request was about, for its AuditEvent; never set where the caller may not know the child.</summary>
+    public string? PatientId { get; init; }
     /// <summary>A clash with a concurrent write that the same request may simply try again.</summary>
     public bool Retryable { get; init; }
 

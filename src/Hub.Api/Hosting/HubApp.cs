@@ -104,6 +104,7 @@ public static class HubApp
         services.Configure<Notifications.NotificationOptions>(config.GetSection("Hub:Notifications"));
         services.AddHttpClient(nameof(Notifications.PlacementNotifier));
         services.AddScoped<Notifications.PlacementNotifier>();
+        services.AddSingleton<Notifications.NotificationSweeps>();
         services.AddScoped<Ssda903.CareLeaverExpiry>();
         services.AddScoped<Ssda903.ImportJob>();
         services.AddSingleton<Ssda903.ImportProgressBoard>();
@@ -192,11 +193,15 @@ public static class HubApp
             result.Organisations, result.Created, result.Updated, result.Postcodes);
         // A serving hub pays the validator's start-up cost now rather than on its first write; the CLI never validates.
         if (warmValidator) _ = app.Services.GetRequiredService<ProfileValidator>().WarmUpAsync(ct);
-        // Only a serving hub delivers: notifications an import (or a crash) left in progress get their job again.
-        if (warmValidator) await scope.ServiceProvider.GetRequiredService<Notifications.PlacementNotifier>().ResumeAsync(ct);
         if (warmValidator)
-            Hangfire.RecurringJobManagerExtensions.AddOrUpdate<Ssda903.CareLeaverExpiry>(app.Services.GetRequiredService<Hangfire.IRecurringJobManager>(),
+        {
+            var recurring = app.Services.GetRequiredService<Hangfire.IRecurringJobManager>();
+            Hangfire.RecurringJobManagerExtensions.AddOrUpdate<Ssda903.CareLeaverExpiry>(recurring,
                 Ssda903.CareLeaverExpiry.JobId, j => j.RunAsync(CancellationToken.None), Hangfire.Cron.Daily(2));
+            // Only a serving hub delivers: one sweep now for whatever an import (or a crash) left pending, then every minute.
+            Notifications.PlacementNotifier.Register(recurring);
+            scope.ServiceProvider.GetRequiredService<Notifications.PlacementNotifier>().Kick();
+        }
     }
 
     /// <summary>Creates or migrates the schema of the configured provider.</summary>

@@ -49,9 +49,12 @@ public static class JobsSetup
         });
         builder.Services.AddHangfireServer((sp, o) =>
         {
-            o.WorkerCount = options.Workers; o.SchedulePollingInterval = poll; o.ServerName = "carehub";
-            // Jobs are made from this hub's own services: Hangfire's default is the process-wide JobActivator.Current, which
-            // the last hub to start sets, so two hubs in one process (the tests) could run each other's jobs on the wrong database.
+            o.WorkerCount = options.Workers;
+            o.SchedulePollingInterval = poll;
+            o.ServerName = "carehub";
+            // This hub's own container, not Hangfire's process-wide JobActivator.Current: that one follows whichever hub
+            // was configured last, so with two hubs in a process (the tests, a hub beside its CLI) a job could run
+            // against the other hub's services and database, or a disposed one.
             o.Activator = new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>());
         }, storage);
     }

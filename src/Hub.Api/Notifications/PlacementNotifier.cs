@@ -25,88 +25,137 @@ public sealed class NotificationOptions
 }
 
 /// <summary>
-/// Delivers placement notifications to the host ICB's endpoint (contract section 6) as Hangfire jobs: POST
-/// `{endpoint}/Communication`; on failure it schedules itself again with a doubling delay; delivered it marks the
-/// Communication `completed`, given up `stopped`. Each Communication is delivered at most once: a job that finds
-/// it no longer in progress does nothing, and the receiver can tell repeats by the Communication's identifier.
+/// Delivers placement notifications to the host ICB's endpoint (contract section 6): POST `{endpoint}/Communication`,
+/// retried with a doubling delay while it fails; delivered, the Communication is marked `completed`, given up `stopped`.
+/// <para>
+/// One Hangfire job, the sweep, delivers whatever is due, from the notification_deliveries rows the import writes in its
+/// own transaction. It runs when an import commits, when the hub starts, every minute, and at the next retry due within
+/// the minute. Nothing depends on one particular job running: a job lost by the job store, or a crash between commit
+/// and enqueue, only delays delivery to the next sweep. Each attempt first claims its row (a conditional update on the
+/// attempt count), so two sweeps, or two hubs on one database, never post the same notification at once; a crash
+/// mid-attempt leaves the claim to lapse and the attempt to be made again, which the receiver can tell by the
+/// Communication's identifier.
+/// </para>
 /// </summary>
 public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, OrganisationDirectory organisations, IHttpClientFactory http,
-    IBackgroundJobClient jobs, TimeProvider clock, Microsoft.Extensions.Options.IOptions<NotificationOptions> options, ILogger<PlacementNotifier> log)
+    IBackgroundJobClient jobs, NotificationSweeps sweeps, TimeProvider clock, Microsoft.Extensions.Options.IOptions<NotificationOptions> options,
+    ILogger<PlacementNotifier> log)
 {
-    static readonly Caller Hub = new("carehub", OrgTypes.Hub, null, "direct-care", null, [], "placement-notifier");
+    public const string SweepJobId = "placement-notifications";
+    static readonly Caller Hub = Caller.HubJob(SweepJobId);
+    /// <summary>Deliveries attempted at once by one sweep: enough to keep a slow endpoint from holding up the rest.</summary>
+    const int Parallel = 8;
     NotificationOptions Options => options.Value;
     public string PublicBaseUrl => Options.PublicBaseUrl.TrimEnd('/');
+    DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    public void Schedule(string communicationId, int attempt = 0, TimeSpan? delay = null)
+    /// <summary>The delivery row an import writes beside each new notification, due at once.</summary>
+    public static NotificationDeliveryRow Pending(string communicationId, DateTime now) =>
+        new() { CommunicationId = communicationId, Created = now, DueAt = now };
+
+    /// <summary>Asks for a sweep now (after an import commits, and when the hub starts).</summary>
+    public void Kick() => jobs.Enqueue<PlacementNotifier>(n => n.SweepAsync(CancellationToken.None));
+
+    /// <summary>The minutely sweep: catches whatever a lost job or a crash left behind.</summary>
+    public static void Register(IRecurringJobManager recurring) =>
+        recurring.AddOrUpdate<PlacementNotifier>(SweepJobId, n => n.SweepAsync(CancellationToken.None), Cron.Minutely());
+
+    [AutomaticRetry(Attempts = 0)] // the next sweep is the retry
+    public async Task SweepAsync(CancellationToken ct)
     {
-        if (delay is { } d) jobs.Schedule<PlacementNotifier>(n => n.DeliverAsync(communicationId, attempt, CancellationToken.None), d);
-        else jobs.Enqueue<PlacementNotifier>(n => n.DeliverAsync(communicationId, attempt, CancellationToken.None));
+        // Rounds until nothing is due soon; bounded, so a flood of quick failures cannot keep one worker forever.
+        for (var round = 0; round < 100; round++)
+        {
+            var now = Now;
+            List<NotificationDeliveryRow> due;
+            DateTime? next;
+            await using (var db = dbs.Create())
+            {
+                due = await db.NotificationDeliveries.AsNoTracking().Where(d => d.DueAt <= now).OrderBy(d => d.DueAt).Take(200).ToListAsync(ct);
+                next = due.Count > 0 ? null
+                    : await db.NotificationDeliveries.AsNoTracking().OrderBy(d => d.DueAt).Select(d => (DateTime?)d.DueAt).FirstOrDefaultAsync(ct);
+            }
+            if (due.Count > 0)
+            {
+                await System.Threading.Tasks.Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallel, CancellationToken = ct },
+                    async (delivery, token) => await AttemptGuardedAsync(delivery, token));
+                continue;
+            }
+            if (next is null) return;
+            var wait = DateTime.SpecifyKind(next.Value, DateTimeKind.Utc) - now;
+            // A retry due in a moment is waited for here: a job scheduled that close may start a little early and find nothing.
+            if (wait <= NearEnough) { await System.Threading.Tasks.Task.Delay(wait, clock, ct); continue; }
+            // One due before the next minutely sweep gets a sweep of its own at that time.
+            if (wait <= TimeSpan.FromMinutes(1) && sweeps.Claim(now, now + wait))
+                jobs.Schedule<PlacementNotifier>(n => n.SweepAsync(CancellationToken.None), wait);
+            return;
+        }
     }
 
-    /// <summary>Notifications still in progress after a restart get their job again (a crash may have come between commit and enqueue).</summary>
-    public async Task ResumeAsync(CancellationToken ct)
-    {
-        await using var db = dbs.Create();
-        var pending = await (from t in db.Tokens.AsNoTracking()
-                             where t.Type == "Communication" && t.Param == "status" && t.Code == "in-progress"
-                             join c in db.Tokens.AsNoTracking() on new { t.Type, t.Id } equals new { c.Type, c.Id }
-                             where c.Param == "category" && c.System == PlacementNotice.CategorySystem && c.Code == "placement-out-of-area"
-                             select t.Id).ToListAsync(ct);
-        foreach (var id in pending) Schedule(id);
-    }
+    static readonly TimeSpan NearEnough = TimeSpan.FromSeconds(2);
 
-    [AutomaticRetry(Attempts = 0)] // it retries itself, on its own schedule
-    public async Task DeliverAsync(string communicationId, int attempt, CancellationToken ct)
+    async Task AttemptGuardedAsync(NotificationDeliveryRow delivery, CancellationToken ct)
     {
         try
         {
-            await AttemptAsync(communicationId, attempt, ct);
+            await AttemptAsync(delivery, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A failure of the hub's own (a busy database, say) is one more failed attempt, never the end of the notification.
-            log.LogWarning("Placement notification {CommunicationId}: attempt {Attempt} failed in the hub with {ExceptionType}", communicationId, attempt + 1, e.GetType().Name);
-            Schedule(communicationId, attempt + 1, Backoff(attempt));
+            // A failure of the hub's own (a busy database, say) is one more failed attempt, never the end of the notification:
+            // the claim lapses and a later sweep tries again.
+            log.LogWarning("Placement notification {CommunicationId}: attempt {Attempt} failed in the hub with {ExceptionType}",
+                delivery.CommunicationId, delivery.Attempts + 1, e.GetType().Name);
         }
     }
 
-    async Task AttemptAsync(string communicationId, int attempt, CancellationToken ct)
+    async Task AttemptAsync(NotificationDeliveryRow delivery, CancellationToken ct)
     {
         await using var db = dbs.Create();
-        var row = await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Type == "Communication" && r.Id == communicationId, ct);
-        if (row is null || row.Deleted) return;
-        var communication = (Communication)FhirFormat.ParseJson(row.Json);
-        if (communication.Status != EventStatus.InProgress) return;
+        var attempt = delivery.Attempts + 1;
+        var claimUntil = Now.AddSeconds(Options.TimeoutSeconds + 60);
+        var claimed = await db.NotificationDeliveries
+            .Where(d => d.CommunicationId == delivery.CommunicationId && d.Attempts == delivery.Attempts)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, attempt).SetProperty(d => d.DueAt, claimUntil), ct);
+        if (claimed == 0) return; // another sweep has it, or has finished it
+
+        var row = await db.Resources.AsNoTracking().FirstOrDefaultAsync(r => r.Type == "Communication" && r.Id == delivery.CommunicationId, ct);
+        var communication = row is null || row.Deleted ? null : (Communication)FhirFormat.ParseJson(row.Json);
+        if (row is null || communication is null || communication.Status != EventStatus.InProgress)
+        {
+            // Cancelled or finished by someone else: nothing left to deliver.
+            await db.NotificationDeliveries.Where(d => d.CommunicationId == delivery.CommunicationId).ExecuteDeleteAsync(ct);
+            return;
+        }
 
         var icb = PatientFacts.OrganisationCode(communication.Recipient.FirstOrDefault());
         var endpoint = organisations.Find(icb)?.Endpoint;
-        var created = await db.Versions.AsNoTracking().Where(v => v.Type == "Communication" && v.Id == communicationId && v.Version == 1)
-            .Select(v => v.LastUpdated).FirstOrDefaultAsync(ct);
-        var age = clock.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(created, DateTimeKind.Utc);
-
-        string? failure;
-        if (string.IsNullOrWhiteSpace(endpoint)) failure = $"ICB {icb} has no notification endpoint in the reference data";
-        else failure = await PostAsync(endpoint, communication, ct);
+        string? failure = string.IsNullOrWhiteSpace(endpoint)
+            ? $"ICB {icb} has no notification endpoint in the reference data"
+            : await PostAsync(endpoint, communication, ct);
 
         if (failure is null)
         {
             communication.Status = EventStatus.Completed;
             communication.Sent = clock.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture);
-            await SaveAsync(db, row, communication, "delivered", ct);
+            await FinishAsync(db, row, communication, "delivered", ct);
             return;
         }
         // Attempts in the log, not the resource: a delivery problem is the hub's concern, not part of the child's record.
         // An ICB with no endpoint is how the reference data says it takes no notifications: worth noting, not a warning.
-        if (string.IsNullOrWhiteSpace(endpoint)) log.LogInformation("Placement notification {CommunicationId} to ICB {Icb} stopped: {Failure}", communicationId, icb, failure);
-        else log.LogWarning("Placement notification {CommunicationId} to ICB {Icb}: attempt {Attempt} failed: {Failure}", communicationId, icb, attempt + 1, failure);
+        if (string.IsNullOrWhiteSpace(endpoint)) log.LogInformation("Placement notification {CommunicationId} to ICB {Icb} stopped: {Failure}", row.Id, icb, failure);
+        else log.LogWarning("Placement notification {CommunicationId} to ICB {Icb}: attempt {Attempt} failed: {Failure}", row.Id, icb, attempt, failure);
+        var age = Now - DateTime.SpecifyKind(delivery.Created, DateTimeKind.Utc);
         if (string.IsNullOrWhiteSpace(endpoint) || age.TotalSeconds >= Options.GiveUpAfterSeconds)
         {
             communication.Status = EventStatus.Stopped;
             communication.StatusReason = new CodeableConcept { Text = string.IsNullOrWhiteSpace(endpoint) ? "no endpoint for the host ICB" : "not delivered within the time allowed" };
-            await SaveAsync(db, row, communication, "stopped", ct);
+            await FinishAsync(db, row, communication, "stopped", ct);
             return;
         }
-        Schedule(communicationId, attempt + 1, Backoff(attempt));
+        var dueAt = Now + Backoff(attempt - 1);
+        await db.NotificationDeliveries.Where(d => d.CommunicationId == delivery.CommunicationId && d.Attempts == attempt)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.DueAt, dueAt).SetProperty(d => d.LastFailure, failure), ct);
     }
 
     TimeSpan Backoff(int attempt) => TimeSpan.FromSeconds(Math.Min(Options.RetrySeconds * Math.Pow(2, attempt), Options.MaxRetrySeconds));
@@ -134,21 +183,44 @@ public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, O
         }
     }
 
-    async Task SaveAsync(HubDb db, ResourceRow row, Communication communication, string what, CancellationToken ct)
+    /// <summary>The Communication's final status and the end of its delivery, in one transaction.</summary>
+    async Task FinishAsync(HubDb db, ResourceRow row, Communication communication, string what, CancellationToken ct)
     {
         var store = new ResourceStore(db, clock);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await store.StageWriteAsync(communication, row, "PUT", indexer.Extract(communication), row.PatientId);
         db.Audit.Add(AuditEvents.ToRow(new AuditRecord(Hub, "update", AuditEvent.AuditEventOutcome.N0, row.PatientId, [$"Communication/{row.Id}"],
-            Decision: $"placement notification {what}"), clock.GetUtcNow().UtcDateTime));
+            Decision: $"placement notification {what}"), Now));
         try
         {
             await db.SaveChangesAsync(ct);
+            await db.NotificationDeliveries.Where(d => d.CommunicationId == row.Id).ExecuteDeleteAsync(ct);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateConcurrencyException)
         {
-            // Someone else moved it on (another delivery, a cancellation): theirs stands.
+            // Someone else moved the Communication on (a cancellation, say): theirs stands, and the next sweep clears the row.
+        }
+    }
+}
+
+/// <summary>
+/// The one sweep this process has asked Hangfire for ahead of the minutely one, so each sweep does not add a follow-up
+/// of its own while a retry is pending.
+/// </summary>
+public sealed class NotificationSweeps
+{
+    readonly Lock gate = new();
+    DateTime? scheduledFor;
+
+    /// <summary>True when a sweep at <paramref name="at"/> should be scheduled: none is already due by then.</summary>
+    public bool Claim(DateTime now, DateTime at)
+    {
+        lock (gate)
+        {
+            if (scheduledFor is { } s && s > now && s <= at) return false;
+            scheduledFor = at;
+            return true;
         }
     }
 }

@@ -16,7 +16,7 @@ namespace Hub.Api.Ssda903;
 public sealed class CareLeaverExpiry(HubDbFactory dbs, SearchIndexer indexer, TimeProvider clock, ILogger<CareLeaverExpiry> log)
 {
     public const string JobId = "care-leaver-expiry";
-    static readonly Caller Hub = new("carehub", OrgTypes.Hub, null, "direct-care", null, [], JobId);
+    static readonly Caller Hub = Caller.HubJob(JobId);
 
     /// <summary>Closes every care-leaver flag whose 25th birthday has come; answers how many children it changed.</summary>
     public async Task<int> RunAsync(CancellationToken ct)

@@ -127,7 +127,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
-        foreach (var id in notified) notifier.Schedule(id);
+        if (notified.Count > 0) notifier.Kick();
         progress?.Report(new("done", toImport.Count, toImport.Count));
         log.LogInformation("SSDA903 import for LA {La} year {Year}: {Imported} children imported, {Quarantined} quarantined", la, year, toImport.Count, quarantined.Count);
         return new ImportResult(true, allChildren, toImport.Count, quarantined.Count, episodes, created, updated, unchanged, Order(issues));
@@ -152,6 +152,8 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
             batch.Created.Add(ResourceStore.Stage(communication, 0, "POST", indexer.Extract(communication), notice.PatientId, now));
         }
         await writer.WriteAsync(batch, ct);
+        // Their delivery rows go in the same transaction: a committed notification is never left without its delivery.
+        foreach (var c in batch.Created) db.NotificationDeliveries.Add(PlacementNotifier.Pending(c.Row.Id, now));
         return [.. batch.Created.Select(c => c.Row.Id)];
     }
 

@@ -15,6 +15,7 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
     public DbSet<AuditRow> Audit => Set<AuditRow>();
     public DbSet<PostcodeIcbRow> PostcodeIcbs => Set<PostcodeIcbRow>();
     public DbSet<ImportJobRow> ImportJobs => Set<ImportJobRow>();
+    public DbSet<NotificationDeliveryRow> NotificationDeliveries => Set<NotificationDeliveryRow>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -73,6 +74,13 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
         {
             e.ToTable("import_jobs");
             e.HasKey(r => r.Id);
+        });
+        b.Entity<NotificationDeliveryRow>(e =>
+        {
+            e.ToTable("notification_deliveries");
+            e.HasKey(r => r.CommunicationId);
+            e.Property(r => r.CommunicationId).HasMaxLength(64);
+            e.HasIndex(r => r.DueAt);
         });
         b.Entity<AuditRow>(e =>
         {

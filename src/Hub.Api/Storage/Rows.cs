@@ -145,3 +145,19 @@ public sealed class ImportJobRow
     /// <summary>Where the uploaded files wait for the job (deleted once it has run).</summary>
     public required string Folder { get; set; }
 }
+
+/// <summary>
+/// A placement notification still to be delivered (contract section 6): the delivery's own bookkeeping, kept out of the
+/// Communication because attempts are the hub's concern, not part of the child's record. The row goes when the
+/// Communication is completed or stopped.
+/// </summary>
+public sealed class NotificationDeliveryRow
+{
+    public required string CommunicationId { get; set; }
+    public DateTime Created { get; set; }
+    /// <summary>Attempts started so far; also the claim token, so two sweeps never attempt the same delivery at once.</summary>
+    public int Attempts { get; set; }
+    /// <summary>When the next attempt may start (while an attempt runs: when its claim lapses).</summary>
+    public DateTime DueAt { get; set; }
+    public string? LastFailure { get; set; }
+}

@@ -20,7 +20,7 @@ public abstract class EnforcementTests(HubFixture fixture)
     static readonly Dictionary<string, string> Reason = new() { ["X-Access-Reason"] = "unconscious in A&E, carer unreachable" };
 
     /// <summary>A 17-year-old placed in QE1's area (the host ICB) with an IHA and an immunisation, and an adopted (sealed) child.</summary>
-    sealed record Scenario(string Away, string Adopted);
+    sealed record Scenario(string Away, string Adopted, string AwayNhs);
 
     async Task<Scenario> ScenarioAsync()
     {
@@ -48,10 +48,10 @@ public abstract class EnforcementTests(HubFixture fixture)
 
         var la = new FhirCall(Hub.Http, token);
         async Task<string> IdOf(string child) => (await la.GetAsync($"fhir/Patient?identifier={HostIcbSystem}|{child}")).As<Bundle>().Entry.Single().Resource.Id;
-        return new Scenario(await IdOf(a), await IdOf(s));
+        return new Scenario(await IdOf(a), await IdOf(s), an);
     }
 
-    /// <summary>The young person's own objection to sharing with the host ICB (as fhir-profiles' example), recorded by the LA's system.</summary>
+    /// <summary>The young person's own objection to sharing with the host ICB (as fhir-profiles' example), recorded by the young person.</summary>
     static Hl7.Fhir.Model.Consent ObjectionToHostIcb(string patientId) => new()
     {
         Meta = new Meta { Profile = ["https://fhir.carehub.org.uk/StructureDefinition/CLAConsent"] },
@@ -96,10 +96,11 @@ public abstract class EnforcementTests(HubFixture fixture)
     static async Task<string> IdOfImmunisation(FhirCall la, string child) =>
         (await la.GetAsync($"fhir/Immunization?patient={child}")).As<Bundle>().Entry.Single().Resource.Id;
 
-    async Task RecordObjectionAsync(string child)
+    async Task RecordObjectionAsync(string child, string nhs)
     {
-        var la = await Hub.AsAsync(La, "la");
-        var recorded = await la.PostAsync("fhir/Consent", ObjectionToHostIcb(child));
+        // decisions.md: a young person records their own Consents (the LA may not record one in their name).
+        var young = await Hub.AsAsync(nhs, "young-person", purpose: "own-record", nhs: nhs);
+        var recorded = await young.PostAsync("fhir/Consent", ObjectionToHostIcb(child));
         Assert.True(recorded.Status == 201, recorded.ToString());
     }
 
@@ -115,7 +116,7 @@ public abstract class EnforcementTests(HubFixture fixture)
         Assert.Equal(200, (await host.GetAsync($"fhir/Immunization/{immunisation}")).Status);
         Assert.Single((await host.GetAsync($"fhir/Immunization?patient={s.Away}")).As<Bundle>().Entry);
 
-        await RecordObjectionAsync(s.Away);
+        await RecordObjectionAsync(s.Away, s.AwayNhs);
 
         // Row 4 with the young person's objection: DENY. The host ICB knows the child (it hosts the placement), so a refusal.
         foreach (var path in new[] { $"fhir/Patient/{s.Away}", $"fhir/Patient/{s.Away}/_history/1", $"fhir/Patient/{s.Away}/_history",

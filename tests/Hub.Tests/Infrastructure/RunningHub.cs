@@ -26,7 +26,33 @@ public sealed class RunningHub : IAsyncDisposable
     }
 
     /// <summary>Starts a hub on SQLite (a file in a temp folder) or on a fresh database in the test PostgreSQL cluster.</summary>
-    public static async Task<RunningHub> StartAsync(string provider, IDictionary<string, string?>? settings = null)
+    public static async Task<RunningHub> StartAsync(string provider, IDictionary<string, string?>? settings = null) =>
+        await (await PrepareAsync(provider, settings)).StartAsync();
+
+    /// <summary>
+    /// Hubs built and initialised one after the other, and only then started: the order in which two hubs in one
+    /// process (the tests run classes in parallel) can interleave, for the tests of what must stay per hub.
+    /// </summary>
+    public static async Task<RunningHub[]> StartInterleavedAsync(int count, string provider, IDictionary<string, string?>? settings = null)
+    {
+        var prepared = new List<PreparedHub>();
+        for (var i = 0; i < count; i++) prepared.Add(await PrepareAsync(provider, settings));
+        var hubs = new List<RunningHub>();
+        foreach (var p in prepared) hubs.Add(await p.StartAsync());
+        return [.. hubs];
+    }
+
+    sealed record PreparedHub(WebApplication App, string Folder)
+    {
+        public async Task<RunningHub> StartAsync()
+        {
+            await App.StartAsync();
+            var address = HubApp.BoundAddress(App)!.Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1");
+            return new RunningHub(App, address, Folder);
+        }
+    }
+
+    static async Task<PreparedHub> PrepareAsync(string provider, IDictionary<string, string?>? settings)
     {
         var folder = Path.Combine(Path.GetTempPath(), "carehub-test-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(folder);
@@ -46,9 +72,7 @@ public sealed class RunningHub : IAsyncDisposable
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         var app = HubApp.Build([], b => b.Configuration.AddInMemoryCollection(config));
         await HubApp.InitialiseAsync(app);
-        await app.StartAsync();
-        var address = HubApp.BoundAddress(app)!.Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1");
-        return new RunningHub(app, address, folder);
+        return new PreparedHub(app, folder);
     }
 
     public async Task<string> TokenAsync(string org, string orgType, string? role = null, string purpose = "direct-care", string? nhs = null)

@@ -34,14 +34,16 @@ public abstract class PlacementNotificationTests(string provider)
         return folder;
     }
 
-    async Task<RunningHub> HubAsync(WireMockServer icb, double giveUpAfterSeconds = 3600) => await RunningHub.StartAsync(provider, new Dictionary<string, string?>
+    async Task<RunningHub> HubAsync(WireMockServer icb, double giveUpAfterSeconds = 3600) => await RunningHub.StartAsync(provider, Settings(icb, giveUpAfterSeconds));
+
+    static Dictionary<string, string?> Settings(WireMockServer icb, double giveUpAfterSeconds = 3600) => new()
     {
         ["Hub:ReferenceData:Path"] = ReferenceWith(icb.Url!),
         ["Hub:Notifications:RetrySeconds"] = "0.3",
         ["Hub:Notifications:MaxRetrySeconds"] = "2", // a loaded test run's failed attempts must not push the next one past the wait
         ["Hub:Notifications:GiveUpAfterSeconds"] = giveUpAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Hub:Notifications:PublicBaseUrl"] = "https://hub.example.nhs.uk",
-    });
+    };
 
     /// <summary>A generated Somerset return of its three fixed scenarios: placed out of area (in Lancashire), a care leaver, adopted.</summary>
     static async Task<ImportResult> ImportAsync(RunningHub hub, int seed = 5)
@@ -106,6 +108,42 @@ public abstract class PlacementNotificationTests(string provider)
         await System.Threading.Tasks.Task.Delay(1500);
         Assert.Single(icb.LogEntries, e => e.RequestMessage.Path == "/Communication");
         Assert.Single(await NotificationsAsync(hub, Somerset, "la"));
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task a_hub_started_beside_another_runs_its_jobs_in_its_own_services()
+    {
+        using var icb = WireMockServer.Start();
+        icb.Given(Request.Create().WithPath("/Communication").UsingPost()).RespondWith(Response.Create().WithStatusCode(201));
+        // The second hub is initialised before the first one starts, as happens when test classes run side by side:
+        // the first hub's jobs must still run against its own services and database, never the other's.
+        var hubs = await RunningHub.StartInterleavedAsync(2, provider, Settings(icb));
+        await using var hub = hubs[0];
+        await using var other = hubs[1];
+
+        Assert.True((await ImportAsync(hub)).Committed);
+        await SettledAsync(hub, c => c.Status == EventStatus.Completed);
+        Assert.Single(icb.LogEntries, e => e.RequestMessage.Path == "/Communication");
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task sweeps_running_at_once_post_a_notification_only_once()
+    {
+        using var icb = WireMockServer.Start();
+        // A slow endpoint, so the sweeps overlap while the first post is still in flight.
+        icb.Given(Request.Create().WithPath("/Communication").UsingPost()).RespondWith(Response.Create().WithStatusCode(201).WithDelay(700));
+        await using var hub = await HubAsync(icb);
+
+        Assert.True((await ImportAsync(hub)).Committed);
+        // The import's own sweep is on its way through Hangfire; three more start here, each in its own scope as jobs do.
+        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+        {
+            using var scope = hub.App.Services.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<Hub.Api.Notifications.PlacementNotifier>().SweepAsync(CancellationToken.None);
+        }));
+        await SettledAsync(hub, c => c.Status == EventStatus.Completed);
+        await System.Threading.Tasks.Task.Delay(1000);
+        Assert.Single(icb.LogEntries, e => e.RequestMessage.Path == "/Communication");
     }
 
     [Fact]

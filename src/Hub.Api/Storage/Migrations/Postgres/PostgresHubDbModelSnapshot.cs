@@ -147,6 +147,31 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.ToTable("import_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Hub.Api.Storage.NotificationDeliveryRow", b =>
+                {
+                    b.Property<string>("CommunicationId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastFailure")
+                        .HasColumnType("text");
+
+                    b.HasKey("CommunicationId");
+
+                    b.HasIndex("DueAt");
+
+                    b.ToTable("notification_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Hub.Api.Storage.PatientFactsRow", b =>
                 {
                     b.Property<string>("PatientId")

@@ -140,6 +140,31 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                     b.ToTable("import_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Hub.Api.Storage.NotificationDeliveryRow", b =>
+                {
+                    b.Property<string>("CommunicationId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastFailure")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("CommunicationId");
+
+                    b.HasIndex("DueAt");
+
+                    b.ToTable("notification_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Hub.Api.Storage.PatientFactsRow", b =>
                 {
                     b.Property<string>("PatientId")

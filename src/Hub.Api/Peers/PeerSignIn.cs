@@ -55,6 +55,12 @@ public sealed class PeerSignIn(PeerDirectory peers, IHttpClientFactory http, Tim
     /// <summary>Drops the cached token (the peer answered 401: it restarted with another key, or revoked us).</summary>
     public void Forget(Peer peer) => tokens.TryRemove(peer.Name, out _);
 
+    /// <summary><see cref="Forget(Peer)"/> for the peer a URL belongs to, if any.</summary>
+    public void ForgetFor(string endpointBaseUrl)
+    {
+        if (peers.Find(endpointBaseUrl) is { } peer) Forget(peer);
+    }
+
     string? Cached(Peer peer) =>
         tokens.TryGetValue(peer.Name, out var t) && t.Until - RenewBefore > clock.GetUtcNow() ? t.Token : null;
 
@@ -136,19 +142,5 @@ public sealed class PeerSignIn(PeerDirectory peers, IHttpClientFactory http, Tim
             TokenType = Peers.OnBehalfOf.TokenType,
             SigningCredentials = peer.Credentials,
         });
-    }
-}
-
-/// <summary>
-/// Signs requests to configured peers in, for an HttpClient that may also reach other endpoints: a request to a peer
-/// gets its bearer token, any other request leaves as it came.
-/// </summary>
-public sealed class PeerSignInHandler(PeerSignIn signIn) : DelegatingHandler
-{
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
-    {
-        if (request.Headers.Authorization is null && request.RequestUri is { } uri && await signIn.AuthorizationForAsync(uri.ToString(), ct) is { } auth)
-            request.Headers.Authorization = auth;
-        return await base.SendAsync(request, ct);
     }
 }

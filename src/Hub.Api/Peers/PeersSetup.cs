@@ -16,14 +16,10 @@ public static class PeersSetup
         services.Configure<KeptSummaryOptions>(config.GetSection("Hub:KeptSummaries"));
         services.AddSingleton<PeerDirectory>();
         services.AddSingleton<PeerSignIn>();
-        services.AddTransient<PeerSignInHandler>();
         services.AddHttpClient(PeerSignIn.HttpClientName);
         services.AddScoped<PlacementNotificationReceiver>();
         services.AddScoped<KeptSummaryFetch>();
         services.AddHostedService<ResumeFetchesAtStart>();
-        // Placement notifications to a peer hub sign in there (decisions.md); to any other endpoint they go as before.
-        // Wired from here, without touching PlacementNotifier, until the notifier asks PeerSignIn.AuthorizationForAsync itself.
-        services.AddHttpClient(nameof(Notifications.PlacementNotifier)).AddHttpMessageHandler<PeerSignInHandler>();
     }
 
     /// <summary>

@@ -166,6 +166,9 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
     /// <summary>Labels the resource (SecurityLabeller) and says whether the decision withholds it.</summary>
     public static bool Withholds(Decision decision, Hl7.Fhir.Model.Resource resource)
     {
+        // A summary kept from a peer hub is another hub's view of the child: released whole, to its host ICB, or not at all.
+        if (resource is Hl7.Fhir.Model.Bundle kept && Peers.KeptSummary.IsKept(kept))
+            return !Peers.KeptSummary.MayRelease(decision, kept, Summary.SummaryService.SectionClasses, r => Withholds(decision, r));
         Labeller.Label(resource);
         return Withholding.IsWithheld(resource, decision, Policy);
     }

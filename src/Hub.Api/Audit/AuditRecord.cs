@@ -50,6 +50,15 @@ public static class AuditEvents
             ],
             Source = new AuditEvent.SourceComponent { Site = "CareHub", Observer = new ResourceReference { Display = "CareHub" } },
         };
+        if (a.Caller.Via is { } hub)
+            // The peer hub that relayed the caller: recorded, never the requestor (decisions.md "hub": audit both).
+            ev.Agent.Add(new AuditEvent.AgentComponent
+            {
+                Type = new CodeableConcept("https://fhir.carehub.org.uk/CodeSystem/org-type", hub.OrgType),
+                Who = new ResourceReference { Identifier = OrgIdentifier(hub), Display = $"{hub.OrgType} {hub.Org}" },
+                AltId = hub.ClientId,
+                Requestor = false,
+            });
         if (a.PatientId is not null)
             ev.Entity.Add(new AuditEvent.EntityComponent
             {

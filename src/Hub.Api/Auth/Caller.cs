@@ -15,6 +15,10 @@ public sealed record Caller(
     /// <summary>The free-text X-Access-Reason header: safeguarding and break-glass need one (contract §2).</summary>
     public string? AccessReason { get; init; }
 
+    /// <summary>The peer hub that carried this caller's claims in <c>X-On-Behalf-Of</c> (decisions.md "hub"): the hub
+    /// is audited beside the caller, but never decided on.</summary>
+    public Caller? Via { get; init; }
+
     /// <summary>The hub acting on its own account in a background job, named in the audit by the job's name.</summary>
     public static Caller HubJob(string job) => new("carehub", OrgTypes.Hub, null, "direct-care", null, [], job);
 }

@@ -17,6 +17,9 @@ public static class CallerExtensions
         return built;
     }
 
+    /// <summary>Replaces the caller of this request: a peer hub's request is decided on the caller it carries (Peers/OnBehalfOf).</summary>
+    public static void SetCaller(this HttpContext http, Caller caller) => http.Items[ItemKey] = caller;
+
     /// <summary>The caller a principal's claims describe; null unless it is authenticated and names its org and org_type.</summary>
     public static Caller? ToCaller(this ClaimsPrincipal user)
     {

@@ -1,5 +1,6 @@
 using Hl7.Fhir.Model;
 using Hub.Api.Auth;
+using Hub.Api.Peers;
 using Hub.Api.Summary;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +37,7 @@ public static class FhirEndpoints
 
         // Operations before the generic {type}/{id} routes (literal segments win anyway; this keeps them findable).
         fhir.MapSummary();
+        fhir.MapPeerNotifications();
 
         fhir.MapPost("", async (HttpContext http, FhirService svc) =>
         {

@@ -6,6 +6,7 @@ using Hub.Api.Auth;
 using Hub.Api.Conformance;
 using Hub.Api.Fhir;
 using Hub.Api.Jobs;
+using Hub.Api.Peers;
 using Hub.Api.ReferenceData;
 using Hub.Api.Search;
 using Hub.Api.Ssda903;
@@ -109,6 +110,7 @@ public static class HubApp
         services.AddSingleton<Ssda903.ImportProgressBoard>();
 
         builder.AddHubAuth();
+        builder.AddPeers();
         builder.AddHubJobs(provider, connectionString);
 
         services.AddEndpointsApiExplorer();
@@ -164,6 +166,7 @@ public static class HubApp
         });
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseOnBehalfOf();
         app.UseSwagger();
         app.UseSwaggerUI(o => o.RoutePrefix = "swagger");
         app.UseHubJobsDashboard();

@@ -38,7 +38,7 @@ public sealed class NotificationOptions
 /// </para>
 /// </summary>
 public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, OrganisationDirectory organisations, IHttpClientFactory http,
-    IBackgroundJobClient jobs, NotificationSweeps sweeps, TimeProvider clock, Microsoft.Extensions.Options.IOptions<NotificationOptions> options,
+    Peers.PeerSignIn peerSignIn, IBackgroundJobClient jobs, NotificationSweeps sweeps, TimeProvider clock, Microsoft.Extensions.Options.IOptions<NotificationOptions> options,
     ILogger<PlacementNotifier> log)
 {
     public const string SweepJobId = "placement-notifications";
@@ -173,8 +173,14 @@ public sealed class PlacementNotifier(HubDbFactory dbs, SearchIndexer indexer, O
         {
             using var client = http.CreateClient(nameof(PlacementNotifier));
             client.Timeout = TimeSpan.FromSeconds(Options.TimeoutSeconds);
-            using var content = new StringContent(FhirFormat.SerializeToString(sent), Encoding.UTF8, FhirFormat.JsonMime);
-            using var response = await client.PostAsync(endpoint.TrimEnd('/') + "/Communication", content, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.TrimEnd('/') + "/Communication")
+            {
+                Content = new StringContent(FhirFormat.SerializeToString(sent), Encoding.UTF8, FhirFormat.JsonMime),
+            };
+            // Another CareHub takes notifications only from a peer signed in there (decisions.md); other endpoints get no credentials.
+            request.Headers.Authorization = await peerSignIn.AuthorizationForAsync(endpoint, ct);
+            using var response = await client.SendAsync(request, ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized) peerSignIn.ForgetFor(endpoint); // sign in afresh next time
             return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -81,7 +81,7 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
         if (facts is null) return Missing(caller);
         var withoutConsents = Decide(caller, facts, []);
         if (StoppedBeforeConsents(withoutConsents) || hasConsents == false) return withoutConsents;
-        var consents = (await ConsentsAsync(db, [facts.PatientId])).GetValueOrDefault(facts.PatientId) ?? [];
+        var consents = await ConsentsOfAsync(db, facts.PatientId);
         if (consents.Count == 0) return withoutConsents;
         var child = (await ConsentFactsAsync(db, [(facts, consents)]))[facts.PatientId];
         return Decide(caller, child, consents);
@@ -154,6 +154,22 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
         !d.Permitted && d.Verdict != Verdict.AggregateOnly && d.Reasons.Count > 0 && d.Reasons[^1].Source is "G1" or "G2" or "G3" or "G4" or "G5" or "G6";
 
     /// <summary>The children's Consent resources (not deleted), by patient id, in one query.</summary>
+    static readonly Func<HubDb, string, IAsyncEnumerable<string>> ConsentJsonSqlite = CompileConsentJson(), ConsentJsonPostgres = CompileConsentJson();
+
+    // Compiled, one per provider as EF requires: every read and summary of a child with Consents asks this.
+    static Func<HubDb, string, IAsyncEnumerable<string>> CompileConsentJson() =>
+        EF.CompileAsyncQuery((HubDb d, string patientId) =>
+            d.Resources.AsNoTracking().Where(r => r.PatientId == patientId && r.Type == "Consent" && !r.Deleted).Select(r => r.Json));
+
+    /// <summary>One child's Consents.</summary>
+    public static async Task<List<Hl7.Fhir.Model.Consent>> ConsentsOfAsync(HubDb db, string patientId)
+    {
+        var list = new List<Hl7.Fhir.Model.Consent>();
+        await foreach (var json in (db is PostgresHubDb ? ConsentJsonPostgres : ConsentJsonSqlite)(db, patientId))
+            if (FhirFormat.ParseJson(json) is Hl7.Fhir.Model.Consent c) list.Add(c);
+        return list;
+    }
+
     public static async Task<Dictionary<string, List<Hl7.Fhir.Model.Consent>>> ConsentsAsync(HubDb db, IReadOnlyList<string> patientIds)
     {
         var rows = await db.Resources.AsNoTracking()

@@ -16,10 +16,15 @@ public sealed class OrganisationDirectory
 {
     public const string KindSystem = "https://fhir.carehub.org.uk/CodeSystem/organisation-kind";
     volatile IReadOnlyDictionary<string, Organisation> byCode = new Dictionary<string, Organisation>();
+    volatile IReadOnlyDictionary<string, string> jsonByCode = new Dictionary<string, string>();
 
     public Organisation? Find(string? code) => code is not null && byCode.TryGetValue(code, out var o) ? o : null;
     public string? ParentIcbOf(string? code) => Find(code)?.ParentIcb;
     public IEnumerable<Organisation> All => byCode.Values;
+
+    /// <summary>The stored Organization resource of a code, as a fresh copy (every summary names a few; none should cost a query).</summary>
+    public Organization? Resource(string code) =>
+        jsonByCode.TryGetValue(code, out var json) ? (Organization)FhirFormat.ParseJson(json) : null;
 
     public async System.Threading.Tasks.Task RefreshAsync(HubDb db)
     {
@@ -27,14 +32,17 @@ public sealed class OrganisationDirectory
         var endpoints = (await db.Resources.AsNoTracking().Where(r => r.Type == "Endpoint" && !r.Deleted).Select(r => r.Json).ToListAsync())
             .Select(j => (Hl7.Fhir.Model.Endpoint)FhirFormat.ParseJson(j)).ToDictionary(e => e.Id!, e => e.Address);
         var map = new Dictionary<string, Organisation>();
-        foreach (var json in rows)
+        var json = new Dictionary<string, string>();
+        foreach (var row in rows)
         {
-            var o = (Organization)FhirFormat.ParseJson(json);
+            var o = (Organization)FhirFormat.ParseJson(row);
+            json[o.Id!] = row;
             var kind = o.Type.SelectMany(t => t.Coding).FirstOrDefault(c => c.System == KindSystem)?.Code ?? "provider";
             var parent = PatientFacts.OrganisationCode(o.PartOf);
             var endpoint = o.Endpoint.Select(e => e.Reference?.Split('/').Last()).OfType<string>().Where(endpoints.ContainsKey).Select(id => endpoints[id]).FirstOrDefault();
             map[o.Id!] = new Organisation(o.Id!, kind, o.Name ?? o.Id!, parent, endpoint);
         }
         byCode = map;
+        jsonByCode = json;
     }
 }

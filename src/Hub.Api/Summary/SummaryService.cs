@@ -136,7 +136,7 @@ public sealed partial class SummaryService(
             throw await RefuseAsync(caller, patientId, reference, decision, notFound); // facts without a live Patient: deleted
 
         var obligations = ObligationsFor(decision);
-        var bundle = HealthSummary.Build(new SummaryRequest(child, records, await OrganisationsNamedAsync(rows), obligations, Author, clock.GetUtcNow(), displays));
+        var bundle = HealthSummary.Build(new SummaryRequest(child, records, OrganisationsNamed(rows), obligations, Author, clock.GetUtcNow(), displays));
         var shown = bundle.Entry.Skip(1).Select(e => e.Resource).OfType<Resource>().Where(r => r is not Organization).Select(r => $"{r.TypeName}/{r.Id}").ToList();
         await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations), Basis: decision));
         return new FhirResult { Resource = bundle };
@@ -145,15 +145,13 @@ public sealed partial class SummaryService(
     static string Describe(Decision d, SummaryObligations o) =>
         $"{d.Reason}; withheld sections: {(o.WithheldSections.Count == 0 ? "none" : string.Join(",", o.WithheldSections.Order(StringComparer.Ordinal)))}";
 
-    /// <summary>The reference Organizations the records name, with the ICBs above them (an LA's partOf), in one query.</summary>
-    async Task<IReadOnlyList<Organization>> OrganisationsNamedAsync(IEnumerable<string> json)
+    /// <summary>The reference Organizations the records name, with the ICBs above them (an LA's partOf), from the directory in memory.</summary>
+    IReadOnlyList<Organization> OrganisationsNamed(IEnumerable<string> json)
     {
         var codes = json.SelectMany(j => OrganisationReference().Matches(j).Select(m => m.Groups[1].Value)).ToHashSet(StringComparer.Ordinal);
         foreach (var code in codes.ToList())
             for (var parent = organisations.ParentIcbOf(code); parent is not null && codes.Add(parent); parent = organisations.ParentIcbOf(parent)) { }
-        var list = codes.ToList();
-        var found = await Db.Resources.AsNoTracking().Where(r => r.Type == "Organization" && !r.Deleted && list.Contains(r.Id)).Select(r => r.Json).ToListAsync();
-        return [.. found.Select(FhirFormat.ParseJson).OfType<Organization>()];
+        return [.. codes.Select(organisations.Resource).OfType<Organization>()];
     }
 
     async Task CheckScopeAsync(Caller caller, string reference)

@@ -57,6 +57,41 @@ public static partial class DocumentLinks
 
     public static Resource FromJson(JsonObject json) => json.Deserialize<Resource>(Fhir)!;
 
+    /// <summary>Every Reference element in a resource (contained resources and extensions included), walked over the model.</summary>
+    public static IEnumerable<ResourceReference> ReferenceElements(Base node) =>
+        node.EnumerateElements().SelectMany(e => e.Value switch
+        {
+            IEnumerable<Base> list => list.SelectMany(ReferencesAt),
+            Base b => ReferencesAt(b),
+            _ => [], // a primitive's own value
+        });
+
+    static IEnumerable<ResourceReference> ReferencesAt(Base value) => value switch
+    {
+        // An identifier's assigner inside a Reference is a Reference too.
+        ResourceReference r => ReferenceElements(r).Prepend(r),
+        _ => ReferenceElements(value), // a primitive too: an extension on it may hold a reference
+    };
+
+    /// <summary>
+    /// The resource as it goes into the document: a copy with every reference rewritten as <paramref name="resolve"/> says.
+    /// When every reference only points somewhere new (the usual case) the copy is made and rewritten over the model;
+    /// when some must go, over the JSON form, where removing a reference and whatever it leaves empty is generic.
+    /// </summary>
+    public static Resource Linked(Resource r, Func<string, LinkTarget> resolve)
+    {
+        if (ReferenceElements(r).All(x => x.Reference is not { } s || resolve(s) is LinkTarget.Local or LinkTarget.Contained))
+        {
+            var copy = (Resource)r.DeepCopy();
+            foreach (var x in ReferenceElements(copy))
+                if (x.Reference is { } s && resolve(s) is LinkTarget.Local local) x.Reference = local.FullUrl;
+            return copy;
+        }
+        var json = ToJson(r);
+        Rewrite(json, resolve);
+        return FromJson(json);
+    }
+
     /// <summary>Every literal reference string in a resource's JSON.</summary>
     public static IEnumerable<string> References(JsonNode? node) => node switch
     {

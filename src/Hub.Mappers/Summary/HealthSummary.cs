@@ -97,11 +97,7 @@ public static class HealthSummary
         var composition = Composition(child, plans, narrative, request, now, documentId);
         bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = FullUrl(composition), Resource = composition });
         foreach (var r in included)
-        {
-            var json = DocumentLinks.ToJson(r);
-            DocumentLinks.Rewrite(json, Resolve);
-            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = FullUrl(r), Resource = DocumentLinks.FromJson(json) });
-        }
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = FullUrl(r), Resource = DocumentLinks.Linked(r, Resolve) });
         return bundle;
     }
 
@@ -238,7 +234,7 @@ public static class HealthSummary
         var queue = new Queue<Resource>(resources);
         while (queue.TryDequeue(out var r))
         {
-            foreach (var reference in DocumentLinks.References(DocumentLinks.ToJson(r)))
+            foreach (var reference in DocumentLinks.ReferenceElements(r).Select(x => x.Reference).OfType<string>())
             {
                 if (DocumentLinks.Split(reference) is not { Type: "Organization" } t || !organisations.TryGetValue(t.Id, out var org)) continue;
                 if (!keys.Add(Key(org))) continue;

@@ -21,7 +21,7 @@ public sealed class KeptSummaryFetch(HubDbFactory dbs, SearchIndexer indexer, Pe
     IBackgroundJobClient jobs, TimeProvider clock, IOptions<KeptSummaryOptions> options, ILogger<KeptSummaryFetch> log)
 {
     /// <summary>The hub itself, as the author of what it keeps.</summary>
-    static readonly Caller Hub = new("carehub", OrgTypes.Hub, null, PurposesOfUse.Default, null, [], "kept-summary-fetch");
+    static readonly Caller Hub = Caller.HubJob("kept-summary-fetch");
     KeptSummaryOptions Options => options.Value;
 
     public void Schedule(string communicationId, int attempt, TimeSpan delay) =>

@@ -134,12 +134,33 @@ public sealed partial class SummaryService(
         var records = rows.Select(FhirFormat.ParseJson).ToList();
         if (records.OfType<Patient>().FirstOrDefault(p => p.Id == patientId) is not { } child)
             throw await RefuseAsync(caller, patientId, reference, decision, notFound); // facts without a live Patient: deleted
+        if (child.Meta?.Tag.Any(t => t.System == Peers.KeptSummary.KindSystem && t.Code == Peers.KeptSummary.StubCode) == true)
+            return await KeptAsync(caller, patientId, reference, decision, notFound);
 
         var obligations = ObligationsFor(decision);
         var bundle = HealthSummary.Build(new SummaryRequest(child, records, OrganisationsNamed(rows), obligations, Author, clock.GetUtcNow(), displays));
         var shown = bundle.Entry.Skip(1).Select(e => e.Resource).OfType<Resource>().Where(r => r is not Organization).Select(r => $"{r.TypeName}/{r.Id}").ToList();
         await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations), Basis: decision));
         return new FhirResult { Resource = bundle };
+    }
+
+    /// <summary>
+    /// A child this hub knows only from a peer's placement notification: its summary is the one the sending hub gave (kept
+    /// whole, latest first), not one built from a stub with no records. Released under the same rule as a read of it.
+    /// </summary>
+    async Task<FhirResult> KeptAsync(Caller caller, string patientId, string reference, Decision decision, FhirProblem notFound)
+    {
+        var kept = await Db.Resources.AsNoTracking()
+            .Where(r => r.PatientId == patientId && r.Type == "Bundle" && !r.Deleted)
+            .OrderByDescending(r => r.LastUpdated).Select(r => new { r.Id, r.Json }).ToListAsync();
+        foreach (var k in kept)
+        {
+            if (FhirFormat.ParseJson(k.Json) is not Bundle bundle || !Peers.KeptSummary.IsKept(bundle) || Relationships.Withholds(decision, bundle)) continue;
+            await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, [$"Bundle/{k.Id}"],
+                $"{decision.Reason}; the summary kept from the sending hub", Basis: decision));
+            return new FhirResult { Resource = (Bundle)FhirFormat.ParseJson(k.Json) };
+        }
+        throw await RefuseAsync(caller, patientId, reference, decision, notFound);
     }
 
     static string Describe(Decision d, SummaryObligations o) =>

@@ -185,6 +185,14 @@ public abstract class TwoHubsTests(string provider)
         Assert.Equal(received.Subject.Identifier?.Value, child.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value);
         Assert.Equal(200, (await (await b.AsAsync(LancashireTeam, "provider")).GetAsync($"fhir/{keptRef}")).Status);
 
+        // Asking B for the child's $summary (by NHS number, as a clinician there would) gives the document A wrote,
+        // not one built from B's stub; someone B does not release it to gets what a child B does not hold gets.
+        var nhs = received.Subject.Identifier!.Value;
+        var byNhs = await (await b.AsAsync(Lancashire, "icb")).GetAsync($"fhir/Patient/$summary?identifier={PatientFacts.NhsNumberSystem}|{nhs}");
+        Assert.True(byNhs.Status == 200, byNhs.ToString());
+        Assert.Equal(kept.Entry[0].Resource.Id, byNhs.As<Bundle>().Entry[0].Resource.Id);
+        Assert.Equal(404, (await (await b.AsAsync("QXX", "icb")).GetAsync($"fhir/Patient/$summary?identifier={PatientFacts.NhsNumberSystem}|{nhs}")).Status);
+
         // Anyone else: not found, exactly as for a summary B does not have; the child's other ICBs and its LA ask hub A.
         // (The responsible ICB's designated professional may see the child, on A, but not as the host ICB sees it.)
         foreach (var (org, type, role, purpose) in new[] { ("QXX", "icb", null, "direct-care"), (SomersetIcb, "icb", "designated-professional", "statutory-health-assessment"),

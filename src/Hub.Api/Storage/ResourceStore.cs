@@ -135,13 +135,12 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         await DeleteIndexAsync(current.Type, current.Id);
     }
 
-    async Task DeleteIndexAsync(string type, string id)
-    {
-        await db.Tokens.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
-        await db.References.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
-        await db.Dates.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
-        await db.Strings.Where(t => t.Type == type && t.Id == id).ExecuteDeleteAsync();
-    }
+    /// <summary>One command for the four index tables: an update pays one round trip for this, not four.</summary>
+    Task DeleteIndexAsync(string type, string id) => db.Database.ExecuteSqlRawAsync(DeleteIndexSql, type, id);
+
+    static readonly string DeleteIndexSql = string.Concat(
+        new[] { "search_tokens", "search_references", "search_dates", "search_strings" }
+            .Select(t => $"DELETE FROM {t} WHERE \"Type\" = {{0}} AND \"Id\" = {{1}};"));
 
     async Task StageFactsAsync(Patient p)
     {

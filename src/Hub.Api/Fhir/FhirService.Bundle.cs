@@ -29,6 +29,7 @@ public sealed partial class FhirService
         await using var tx = await Db.Database.BeginTransactionAsync();
         try
         {
+            episodeWrites.Begin();
             // Ids are settled before anything is written, so references between entries can be rewritten.
             var ids = new Dictionary<string, string>(StringComparer.Ordinal);
             var existing = new Dictionary<int, Bundle.EntryComponent>();
@@ -75,7 +76,10 @@ public sealed partial class FhirService
                     return await ProcessEntryAsync(caller, e, i, baseUrl, inTransaction: true);
                 });
             }
+            // Once for the whole Bundle: a child's status is what all its entries leave, not what any one of them does.
+            await StageEpisodeConsequencesAsync();
             await tx.CommitAsync();
+            episodeWrites.Committed();
         }
         finally { Db.ChangeTracker.Clear(); }
 

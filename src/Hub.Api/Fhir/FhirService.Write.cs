@@ -70,8 +70,11 @@ public sealed partial class FhirService
             await using var tx = await Db.Database.BeginTransactionAsync();
             try
             {
+                episodeWrites.Begin();
                 var result = await work();
+                await StageEpisodeConsequencesAsync();
                 await tx.CommitAsync();
+                episodeWrites.Committed();
                 return result;
             }
             catch (FhirProblem p) when (p.Retryable && attempt < 5)
@@ -80,6 +83,15 @@ public sealed partial class FhirService
             }
             finally { Db.ChangeTracker.Clear(); }
         }
+    }
+
+    /// <summary>
+    /// A child whose episodes this transaction changed gets its facts, Flags and placement notification worked out
+    /// again, in the same transaction, as an import would (Episodes/EpisodeWrites).
+    /// </summary>
+    async Task StageEpisodeConsequencesAsync()
+    {
+        if (await episodeWrites.StageAsync()) await SaveAsync(null);
     }
 
     async Task SaveAsync(string? ifMatch)
@@ -169,6 +181,9 @@ public sealed partial class FhirService
         var patientId = ResourceStore.CompartmentOf(resource, index);
         var note = await CheckChildAsync(caller, resource, patientId, current, location);
 
+        // An episode moved to another child changes both children.
+        episodeWrites.Written(caller, type, current?.PatientId);
+        episodeWrites.Written(caller, type, patientId);
         var row = await store.StageWriteAsync(resource, current, method, index, patientId);
         StageAudit(new AuditRecord(caller, current is null ? "create" : "update", AuditEvent.AuditEventOutcome.N0, patientId, [Ref(row)], note));
         await SaveAsync(ifMatch);
@@ -271,6 +286,7 @@ public sealed partial class FhirService
         if (current.Row.Deleted) return new FhirResult { Status = 204 };
         if (type == WriteRules.ConsentType) await CheckMayReplaceConsentAsync(caller, current.Row);
         await store.StageDeleteAsync(current.Row);
+        episodeWrites.Written(caller, type, current.Row.PatientId);
         StageAudit(new AuditRecord(caller, "delete", AuditEvent.AuditEventOutcome.N0, current.Row.PatientId, [$"{type}/{id}"]));
         await SaveAsync(null);
         return new FhirResult { Status = 204 };

@@ -23,7 +23,8 @@ public sealed partial class FhirService(
     Relationships relationships,
     OrganisationDirectory organisations,
     AuditWriter auditWriter,
-    TimeProvider clock)
+    TimeProvider clock,
+    Episodes.EpisodeWrites episodeWrites)
 {
     static readonly Regex IdPattern = new("^[A-Za-z0-9\\-\\.]{1,64}$", RegexOptions.Compiled);
 

@@ -96,6 +96,7 @@ public static class HubApp
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddScoped<ResourceStore>();
         services.AddScoped<FhirService>();
+        services.AddScoped<Episodes.EpisodeWrites>();
         services.AddScoped<ReferenceLoader>();
         services.AddSingleton(_ => Hub.Mappers.Ssda903.CodeLists.Load(ProfilesFolder));
         services.AddSingleton(_ => Hub.Mappers.Summary.CodeDisplays.Load(ProfilesFolder));

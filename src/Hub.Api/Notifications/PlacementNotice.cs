@@ -58,7 +58,7 @@ public sealed record PlacementNotice(string La, string LaName, string ChildId, s
     {
         if (!status.PlacedOutOfArea || status.PlacementIcb is not { } icb || status.PlacementStart is not { } start) return null;
         var open = episodes.FirstOrDefault(e => e.Status == EpisodeOfCare.EpisodeOfCareStatus.Active && e.Id is not null
-            && e.Period?.Start is { } s && DateOnly.TryParse(s, CultureInfo.InvariantCulture, out var d) && d == start);
+            && ChildMapper.TryDay(e.Period?.Start, out var d) && d == start);
         return open is null ? null : new PlacementNotice(la, laName, childId, patientId, nhsNumber, open.Id!, start, icb, icbName(icb));
     }
 }

@@ -1,6 +1,7 @@
 using Hl7.Fhir.Model;
 using Hub.Api.Audit;
 using Hub.Api.Auth;
+using Hub.Api.Episodes;
 using Hub.Api.Fhir;
 using Hub.Api.Notifications;
 using Hub.Api.ReferenceData;
@@ -222,18 +223,20 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
         foreach (var open in earlier.Where(e => e.Status == EpisodeOfCare.EpisodeOfCareStatus.Active))
             write.Issues.Add(new ImportIssue(IssueSeverity.Warning, "episodes", null, "DECOM", null,
                 $"the episode open since {open.Period?.Start} in an earlier return is missing from this one (no carry-over); it is kept as it was", child.ChildId));
-        var status = CareStatus.Of(child.BirthDate, mapped.Episodes.Concat(earlier).Select(ChildMapper.FactsOf).ToList(), ctx.LaIcb, run.Today, inCareLeaverReturn: child.Oc3 is not null);
 
         // Most stored Patients are exactly what the import wrote last time: only one that differs is parsed and merged.
         var patient = knownPatient is { Deleted: false, Hash: { } storedHash } && storedHash == ResourceStore.Hash(mapped.Patient)
             ? mapped.Patient
             : MergePatient(knownPatient is { Deleted: false } ? knownPatient.Json : null, mapped.Patient);
         Stage(run, write, patient, knownPatient, patientId);
+        // Staged first, so the episodes have the ids a placement notice names.
         foreach (var e in mapped.Episodes) Stage(run, write, e, stored.Find(e), patientId);
-        write.Notice = PlacementNotice.Of(status, mapped.Episodes, la, run.LaName, child.ChildId, patientId,
-            patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value, run.OrganisationName);
+        var nhsNumber = patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value;
+        var standing = ChildStanding.Of(new ChildIds(child.ChildId, patientId, nhsNumber), child.BirthDate, [.. mapped.Episodes, .. earlier], ctx,
+            run.LaName, run.OrganisationName, run.Today, inCareLeaverReturn: child.Oc3 is not null);
+        write.Notice = standing.Notice;
         foreach (var o in mapped.Observations) Stage(run, write, o, stored.Find(o), patientId);
-        foreach (var flag in ChildMapper.Flags(child.ChildId, patientId, status, ctx, run.Today))
+        foreach (var flag in standing.Flags)
         {
             var current = stored.Find(flag);
             // A flag that never applied is not written; one that applied keeps its history as inactive.
@@ -243,15 +246,9 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
 
         facts.LaChildId = child.ChildId;
         facts.ManagingLa = la;
-        facts.NhsNumber = patient.Identifier.FirstOrDefault(i => i.System == PatientFacts.NhsNumberSystem)?.Value;
+        facts.NhsNumber = nhsNumber;
         facts.BirthDate = child.BirthDate;
-        if (status.Adopted && !facts.Sealed) facts.SealedYear = ctx.Year;
-        facts.Sealed = status.Adopted;
-        facts.LookedAfter = status.LookedAfter;
-        facts.PlacementIcb = status.PlacementIcb;
-        facts.LastPlacementIcb = status.LastPlacementIcb;
-        facts.LastPlacementEnded = status.LastPlacementEnded;
-        facts.CareLeaverUntil = status.EligibleUntil;
+        standing.ApplyTo(facts, ctx.Year);
         return write;
     }
 
@@ -274,8 +271,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
     static string Key(string system, string value) => system + "|" + value;
 
     /// <summary>A new resource's id, the same for the same identifier, so a child keeps its ids however often it is imported.</summary>
-    static string StableId(string key) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..32];
+    static string StableId(string key) => StableIds.OfKey(key);
 
     /// <summary>An import never takes away what others wrote on a Patient (names, GP, NHS number): it sets what the 903 says.</summary>
     static Patient MergePatient(string? storedJson, Patient mapped)

@@ -95,11 +95,24 @@ public static class ChildMapper
 
     /// <summary>The facts an episode gives for the child's care status.</summary>
     public static EpisodeFacts FactsOf(EpisodeOfCare e) => new(
-        DateOnly.Parse(e.Period?.Start ?? throw new ArgumentException("An episode has a start"), System.Globalization.CultureInfo.InvariantCulture),
-        e.Period?.End is { } end ? DateOnly.Parse(end, System.Globalization.CultureInfo.InvariantCulture) : null,
+        Day(e.Period?.Start ?? throw new ArgumentException("An episode has a start")),
+        e.Period?.End is { } end ? Day(end) : null,
         (e.GetExtensionValue<Coding>(Cla.Extension("cla-reason-episode-ceased")))?.Code,
         (e.GetExtensionValue<Coding>(Cla.Extension("cla-legal-status")))?.Code ?? "",
         (e.GetExtensionValue<ResourceReference>(Cla.Extension("cla-placement-icb")))?.Reference?.Split('/').Last());
+
+    /// <summary>
+    /// The day of a FHIR date or dateTime: what the import maps is always a full date, but an episode written through
+    /// REST may give a time ("2026-01-10T09:00:00Z") or only a month.
+    /// </summary>
+    public static DateOnly Day(string fhirDate) => TryDay(fhirDate, out var day) ? day : throw new FormatException($"'{fhirDate}' is not a FHIR date");
+
+    public static bool TryDay(string? fhirDate, out DateOnly day)
+    {
+        var s = fhirDate?.Trim() ?? "";
+        s = s.Length >= 10 ? s[..10] : s.Length == 7 ? s + "-01" : s.Length == 4 ? s + "-01-01" : s;
+        return DateOnly.TryParseExact(s, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out day);
+    }
 
     static readonly (string Column, string Code)[] Oc2Flags =
     [

@@ -33,4 +33,19 @@ public static class Placement
             if (icbOfPrefix(prefix) is { } icb) return new(icb, "postcode", District(postcode));
         return new(laIcb, "la", District(postcode));
     }
+
+    /// <summary>
+    /// A placement known only by its postcode district (an episode written through REST, which carries the district and
+    /// never the full postcode): the district, then its area; else the LA's ICB.
+    /// </summary>
+    public static PlacementIcb LocateDistrict(string? district, Func<string, string?> icbOfPrefix, string? laIcb)
+    {
+        if (string.IsNullOrWhiteSpace(district)) return new(laIcb, "la", null);
+        var d = district.Trim().ToUpperInvariant();
+        var area = new string(d.TakeWhile(char.IsAsciiLetter).ToArray());
+        string[] prefixes = area.Length > 0 && area != d ? [d, area] : [d];
+        foreach (var prefix in prefixes)
+            if (icbOfPrefix(prefix) is { } icb) return new(icb, "postcode", d);
+        return new(laIcb, "la", d);
+    }
 }

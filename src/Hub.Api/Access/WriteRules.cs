@@ -16,6 +16,9 @@ public static class WriteRules
     {
         if (type == "AuditEvent") return "AuditEvents cannot be created, changed or deleted through the API";
         if (ReferenceTypes.Contains(type)) return caller.IsAdmin ? null : "only admin clients manage reference data";
+        // An episode is the LA's placement record: it says where the child lives and so which ICB hosts the child, who may
+        // read the record and who is notified. Only the LA looking after the child records it.
+        if (type == "EpisodeOfCare" && caller.OrgType != OrgTypes.La) return "only the local authority looking after the child records its episodes of care";
         return caller.OrgType switch
         {
             OrgTypes.La or OrgTypes.Provider or OrgTypes.Gp => null,

@@ -174,6 +174,14 @@ public abstract class RestEpisodeTests(string provider)
         var patient = created.As<Patient>();
         var child = Children.ChildIdOf(patient);
 
+        // A placement is the LA's to record: a provider or GP that could write one would move the child's host ICB.
+        foreach (var (org, type) in new[] { ("RH5", "provider"), ("L85001", "gp") })
+        {
+            var refused = await (await hub.AsAsync(org, type)).PostAsync("fhir/EpisodeOfCare", Placement(patient.Id, child, DaysAgo(200), "LA1"));
+            Assert.True(refused.Status == 403, $"{type}: {refused}");
+        }
+        Assert.Equal(404, (await host.GetAsync($"fhir/Patient/{patient.Id}")).Status);
+
         var posted = await la.PostAsync("fhir/EpisodeOfCare", Placement(patient.Id, child, DaysAgo(200), "LA1"));
         Assert.True(posted.Status == 201, posted.ToString());
         var episode = posted.As<EpisodeOfCare>();

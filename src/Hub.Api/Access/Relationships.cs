@@ -208,15 +208,17 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
             : (masked.Changed ? FhirFormat.ParseJson(masked.Released!.ToJsonString(Compact)) : resource, masks);
     }
 
-    /// <summary>The masks a labelled resource falls under, none for the caller's own managed record (an LA's child and episodes).</summary>
+    /// <summary>The masks a labelled resource falls under; none for a record the caller's own organisation holds or wrote.</summary>
     static IReadOnlyList<string> MasksOn(Decision decision, string callerOrg, Resource labelled, Func<JsonObject> json, out JsonObject? node)
     {
         node = null;
         if (labelled is Hl7.Fhir.Model.Bundle) return []; // a kept peer summary: released whole or not at all (above)
+        // Reference data (an LA, ICB or practice a summary names as a contact) is in no child's record: nothing to mask.
+        if (labelled is Organization or Location or Practitioner or PractitionerRole or Hl7.Fhir.Model.Endpoint or HealthcareService) return [];
         var masks = Withholding.MasksFor(labelled.Meta?.Security ?? [], decision, Policy);
         if (masks.Count == 0) return [];
         node = json();
-        return Masking.ManagedBy(node, callerOrg) ? [] : masks;
+        return Masking.OwnedBy(node, callerOrg) ? [] : masks;
     }
 
     static readonly System.Text.Json.JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -67,12 +67,18 @@ public static class Masking
     public static IReadOnlyCollection<string> Known => MaskViews.All.Keys.ToList();
 
     /// <summary>
-    /// A record the caller's own organisation manages (its managingOrganization: an LA's CLAPatient and care episodes)
-    /// is its own case record, not a disclosure to it; masking it would also make a read-modify-update lose data.
+    /// A record the caller's own organisation holds or wrote (its managingOrganization, author, sender or performer: an
+    /// LA's CLAPatient, episodes, OC2/OC3 items, flags and placement notifications) is its own, not a disclosure to it;
+    /// masking it would also make a read-modify-update lose data.
     /// </summary>
-    public static bool ManagedBy(JsonObject resource, string organisationId) =>
-        resource["managingOrganization"]?["reference"]?.GetValueKind() == JsonValueKind.String
-        && resource["managingOrganization"]!["reference"]!.GetValue<string>() == "Organization/" + organisationId;
+    public static bool OwnedBy(JsonObject resource, string organisationId)
+    {
+        var own = "Organization/" + organisationId;
+        bool Names(JsonNode? reference) => reference is JsonObject r && r["reference"] is JsonValue v && v.TryGetValue<string>(out var s) && s == own;
+        static IEnumerable<JsonNode?> Each(JsonNode? n) => n is JsonArray a ? a : [n];
+        return Names(resource["managingOrganization"]) || Names(resource["author"]) || Names(resource["sender"])
+            || Each(resource["performer"]).Any(p => Names(p) || Names(p?["actor"]));
+    }
 
     static void MarkMasked(JsonObject resource)
     {

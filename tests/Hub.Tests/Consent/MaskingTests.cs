@@ -253,11 +253,14 @@ public sealed class MaskingTests
     }
 
     [Fact]
-    public void an_LAs_own_managed_record_is_recognised_as_its_own()
+    public void a_record_the_callers_organisation_holds_or_wrote_is_its_own()
     {
-        Assert.True(Masking.ManagedBy(Sample("Patient"), "933"));
-        Assert.False(Masking.ManagedBy(Sample("Patient"), "888"));
-        Assert.False(Masking.ManagedBy(Sample("Encounter"), "RH5"));
+        Assert.True(Masking.OwnedBy(Sample("Patient"), "933"));
+        Assert.False(Masking.OwnedBy(Sample("Patient"), "888"));
+        Assert.True(Masking.OwnedBy(Sample("Observation"), "933"));  // OC2 item, performer the LA
+        Assert.True(Masking.OwnedBy(Sample("Flag"), "933"));         // author the LA
+        Assert.False(Masking.OwnedBy(Sample("Encounter"), "933"));   // the health team's
+        Assert.False(Masking.OwnedBy(Sample("Communication"), "QE1")); // a recipient, not the sender
     }
 
     /// <summary>

@@ -12,8 +12,12 @@ using Hub.Consent.Relationships;
 using Hub.Consent.Vocabulary;
 using Hub.Mappers.Ssda903.Mapping;
 using Microsoft.EntityFrameworkCore;
+using System.Text.Json.Nodes;
 
 namespace Hub.Api.Access;
+
+/// <summary>What of one stored resource is released: its JSON (as held, or masked) and the masks applied (for the audit).</summary>
+public sealed record Released(string Json, IReadOnlyList<string> Masks);
 
 /// <summary>
 /// Puts together what the decision point needs (the caller, the child's facts, the child's Consents) and asks it
@@ -191,6 +195,49 @@ public sealed class Relationships(OrganisationDirectory organisations, TimeProvi
 
     /// <summary>Withholds(decision, resource) from stored JSON.</summary>
     public static bool Withholds(Decision decision, string json) => Withholds(decision, FhirFormat.ParseJson(json));
+
+    /// <summary>
+    /// What of a stored resource leaves the hub under this decision: null when withheld (by its labels, or because a mask
+    /// it falls under has no view of its type), else its JSON as held or with the decision's masks applied (MASK, §3.6).
+    /// The one place every read path (read, vread, history, search, _include) asks; `$summary` asks <see cref="Release(Decision, string, Resource)"/>.
+    /// </summary>
+    public static Released? Release(Decision decision, string callerOrg, string json)
+    {
+        var resource = FhirFormat.ParseJson(json);
+        if (Withholds(decision, resource)) return null;
+        var masks = MasksOn(decision, callerOrg, resource, () => JsonNode.Parse(json)!.AsObject(), out var node);
+        if (masks.Count == 0) return new(json, []);
+        var masked = Masking.Apply(node!, masks, decision.Obligations.Marking);
+        if (masked.Withheld) return null;
+        return new(masked.Changed ? masked.Released!.ToJsonString(Compact) : json, masks);
+    }
+
+    /// <summary>Release for a resource already parsed (the summary): null when withheld, else the resource or its masked copy, and the masks applied. Labels a copy.</summary>
+    public static (Resource? Resource, IReadOnlyList<string> Masks) Release(Decision decision, string callerOrg, Resource resource)
+    {
+        var labelled = (Resource)resource.DeepCopy();
+        if (Withholds(decision, labelled)) return (null, []);
+        var masks = MasksOn(decision, callerOrg, labelled, () => FhirFormat.ToJsonNode(resource), out var node);
+        if (masks.Count == 0) return (resource, []);
+        var masked = Masking.Apply(node!, masks, decision.Obligations.Marking);
+        return masked.Withheld ? (null, [])
+            : (masked.Changed ? FhirFormat.ParseJson(masked.Released!.ToJsonString(Compact)) : resource, masks);
+    }
+
+    /// <summary>The masks a labelled resource falls under; none for a record the caller's own organisation holds or wrote.</summary>
+    static IReadOnlyList<string> MasksOn(Decision decision, string callerOrg, Resource labelled, Func<JsonObject> json, out JsonObject? node)
+    {
+        node = null;
+        if (labelled is Hl7.Fhir.Model.Bundle) return []; // a kept peer summary: released whole or not at all (above)
+        // Reference data (an LA, ICB or practice a summary names as a contact) is in no child's record: nothing to mask.
+        if (labelled is Organization or Location or Practitioner or PractitionerRole or Hl7.Fhir.Model.Endpoint or HealthcareService) return [];
+        var masks = Withholding.MasksFor(labelled.Meta?.Security ?? [], decision, Policy);
+        if (masks.Count == 0) return [];
+        node = json();
+        return Masking.OwnedBy(node, callerOrg) ? [] : masks;
+    }
+
+    static readonly System.Text.Json.JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     Decision Missing(Caller caller) =>
         caller.IsAdmin

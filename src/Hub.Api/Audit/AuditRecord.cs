@@ -15,7 +15,8 @@ public sealed record AuditRecord(
     string? Decision = null,
     string? Query = null,
     string? AccessReason = null,
-    Hub.Consent.Decisions.Decision? Basis = null);
+    Hub.Consent.Decisions.Decision? Basis = null,
+    IReadOnlyList<string>? Masked = null);
 
 /// <summary>Turns an AuditRecord into a FHIR AuditEvent (DICOM/HL7 rest audit shape) and its stored row.</summary>
 public static class AuditEvents
@@ -96,6 +97,8 @@ public static class AuditEvents
         if (a.Decision is not null) lines.Add(a.Decision);
         lines.Add($"decision: {d.Verdict}");
         if (d.Permitted) lines.Add("obligations: " + string.Join("; ", d.Obligations.Describe()));
+        // Which released resources went out masked, and by which views (MASK, reference/consent.md §3.6).
+        if (a.Masked is { Count: > 0 } masked) lines.Add("masked: " + string.Join("; ", masked));
         lines.Add("reasons: " + string.Join("; ", d.Reasons));
         if (d.ConsentsUsed.Count > 0) lines.Add("consents: " + string.Join(", ", d.ConsentsUsed));
         if (d.PolicyVersion is not null) lines.Add($"policy: {d.PolicyVersion}");

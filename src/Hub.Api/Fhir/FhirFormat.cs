@@ -131,6 +131,9 @@ public static class FhirFormat
 
     public static Resource ParseJson(string json) => Parse(Encoding.UTF8.GetBytes(json), WireFormat.Json);
 
+    public static System.Text.Json.Nodes.JsonObject ToJsonNode(Base resource) =>
+        System.Text.Json.Nodes.JsonNode.Parse(Serialize(resource, WireFormat.Json))!.AsObject();
+
     public static async System.Threading.Tasks.Task WriteAsync(HttpContext http, int status, Resource resource, WireFormat? format = null)
     {
         var f = format ?? Negotiate(http.Request) ?? WireFormat.Json;

@@ -40,7 +40,7 @@ public sealed partial class FhirService
 
         // Fill the page with what the caller may see, reading on past withheld matches, so that a next link means a
         // visible match follows (a link to an empty page would reveal hidden ones). Offsets count stored matches.
-        var visible = new List<Stored>();
+        var visible = new List<(Stored S, Released Released)>();
         var decisions = new Dictionary<string, Hub.Consent.Decisions.Decision>(StringComparer.Ordinal);
         var (position, more, filtered) = (p.Offset, false, false);
         for (var batches = 0; ; batches++)
@@ -53,10 +53,10 @@ public sealed partial class FhirService
                 decisions[id] = d;
             foreach (var s in batch)
             {
-                var shown = Shown(s, decisions);
-                if (shown && visible.Count == p.Count) { more = true; break; }
+                var released = Visible(s, decisions, caller.Org);
+                if (released is not null && visible.Count == p.Count) { more = true; break; }
                 position++;
-                if (shown) visible.Add(s); else filtered = true;
+                if (released is not null) visible.Add((s, released)); else filtered = true;
             }
             if (more || batch.Count <= p.Count) break;
             // Bounded: past this many stored matches, offer the next page even if it may turn out empty.
@@ -64,11 +64,11 @@ public sealed partial class FhirService
         }
         if (!filtered) bundle.Total = p.Offset == 0 && !more ? visible.Count : compartment ? await VisibleCountAsync(caller, rows) : await rows.CountAsync();
 
-        foreach (var s in visible)
-            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(s.Row.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match } });
-        var included = await IncludesAsync(caller, p, visible, decisions);
-        foreach (var s in included)
-            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(s.Row.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Include } });
+        foreach (var (s, released) in visible)
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(released.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match } });
+        var included = await IncludesAsync(caller, p, visible.Select(v => v.S).ToList(), decisions);
+        foreach (var (s, released) in included)
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{Ref(s.Row)}", Resource = FhirFormat.ParseJson(released.Json), Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Include } });
         if (p.Ignored.Count > 0)
             bundle.Entry.Add(new Bundle.EntryComponent
             {
@@ -82,20 +82,26 @@ public sealed partial class FhirService
         if (p.Offset > 0) bundle.Link.Add(new Bundle.LinkComponent { Relation = "previous", Url = WithPaging(self, p.Count, Math.Max(0, p.Offset - p.Count)) });
 
         var all = visible.Concat(included).ToList();
-        var byPatient = all.GroupBy(s => s.Row.PatientId).ToList();
+        var byPatient = all.GroupBy(x => x.S.Row.PatientId).ToList();
         if (byPatient.Count == 0)
             await AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, null, [type], Query: $"{type}?{queryString}"));
         else
             await System.Threading.Tasks.Task.WhenAll(byPatient.Select(g =>
-                AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, g.Key, g.Select(s => Ref(s.Row)).ToList(), Query: $"{type}?{queryString}",
-                    Basis: g.Key is null ? null : decisions.GetValueOrDefault(g.Key)))));
+                AuditAsync(new AuditRecord(caller, "search-type", AuditEvent.AuditEventOutcome.N0, g.Key, g.Select(x => Ref(x.S.Row)).ToList(), Query: $"{type}?{queryString}",
+                    Basis: g.Key is null ? null : decisions.GetValueOrDefault(g.Key), Masked: MaskedIn(g.Select(x => (Ref(x.S.Row), x.Released)))))));
         return new FhirResult { Resource = bundle };
     }
 
-    /// <summary>A resource in no patient's compartment is shown; one in a compartment only when its child's decision permits and does not withhold it.</summary>
-    static bool Shown(Stored s, IReadOnlyDictionary<string, Hub.Consent.Decisions.Decision> decisions) =>
-        s.Row.PatientId is null
-        || s.Facts is { } f && decisions.GetValueOrDefault(f.PatientId) is { Permitted: true } d && !Relationships.Withholds(d, s.Row.Json);
+    /// <summary>
+    /// What of a match the caller sees: a resource in no patient's compartment whole; one in a compartment only when its
+    /// child's decision permits and does not withhold it, masked as the decision says. Null: not shown.
+    /// </summary>
+    static Released? Visible(Stored s, IReadOnlyDictionary<string, Hub.Consent.Decisions.Decision> decisions, string callerOrg) =>
+        s.Row.PatientId is null ? Whole(s.Row.Json)
+        : s.Facts is { } f && decisions.GetValueOrDefault(f.PatientId) is { Permitted: true } d ? Relationships.Release(d, callerOrg, s.Row.Json)
+        : null;
+
+    static bool Shown(Stored s, IReadOnlyDictionary<string, Hub.Consent.Decisions.Decision> decisions, string callerOrg) => Visible(s, decisions, callerOrg) is not null;
 
     /// <summary>How many batches of stored matches one page reads while looking for ones the caller may see.</summary>
     const int MaxBatchesPerPage = 10;
@@ -115,7 +121,7 @@ public sealed partial class FhirService
                          select new Stored(r, f)).ToListAsync();
         if (all.Count > MaxJudgedForTotal) return null;
         var decisions = await relationships.DecideManyAsync(Db, caller, all.Select(s => s.Facts).OfType<PatientFactsRow>());
-        return all.All(s => Shown(s, decisions)) ? all.Count : null;
+        return all.All(s => Shown(s, decisions, caller.Org)) ? all.Count : null;
     }
 
     static string WithPaging(string url, int count, int offset) =>
@@ -150,12 +156,12 @@ public sealed partial class FhirService
         }
     }
 
-    async System.Threading.Tasks.Task<List<Stored>> IncludesAsync(Caller caller, ParsedSearch p, List<Stored> matches, Dictionary<string, Hub.Consent.Decisions.Decision> decisions)
+    async System.Threading.Tasks.Task<List<(Stored S, Released Released)>> IncludesAsync(Caller caller, ParsedSearch p, List<Stored> matches, Dictionary<string, Hub.Consent.Decisions.Decision> decisions)
     {
         if (p.Includes.Count == 0 || matches.Count == 0) return [];
         var ids = matches.Select(m => m.Row.Id).ToList();
         var seen = matches.Select(m => Ref(m.Row)).ToHashSet();
-        var result = new List<Stored>();
+        var result = new List<(Stored, Released)>();
         foreach (var (sourceType, param, targetType) in p.Includes)
         {
             var targets = await Db.References.AsNoTracking()
@@ -169,9 +175,9 @@ public sealed partial class FhirService
                 if (s is null || s.Row.Deleted) continue;
                 if (s.Facts is { } f && !decisions.ContainsKey(f.PatientId))
                     decisions[f.PatientId] = await relationships.DecideAsync(Db, caller, f);
-                if (!Shown(s, decisions)) continue;
+                if (Visible(s, decisions, caller.Org) is not { } released) continue;
                 if (s.Row.PatientId is null && s.Row.Type == "AuditEvent") continue;
-                result.Add(s);
+                result.Add((s, released));
             }
         }
         return result;
@@ -212,6 +218,6 @@ public sealed partial class FhirService
                            select new Stored(r, f)).ToListAsync();
         if (toWrite) return found.Where(s => s.Row.PatientId is null || relationships.RelationshipOf(caller, s.Facts).Permitted).ToList();
         var decisions = await relationships.DecideManyAsync(Db, caller, found.Select(s => s.Facts).OfType<PatientFactsRow>());
-        return found.Where(s => Shown(s, decisions)).ToList();
+        return found.Where(s => Shown(s, decisions, caller.Org)).ToList();
     }
 }

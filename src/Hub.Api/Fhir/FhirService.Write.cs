@@ -137,8 +137,9 @@ public sealed partial class FhirService
         if (resource.Id != id) throw FhirProblem.Invalid($"The body's id '{resource.Id}' differs from the URL's '{id}'", $"{type}.id");
         CheckScope(caller, type, 'u');
         var current = await store.ReadAsync(type, id);
-        if (current is not null && await DecideReadAsync(caller, current) is var (d, withheld) && (d is { Permitted: false } || withheld))
-            throw Refusal(d!, withheld, $"{type}/{id}");
+        // A caller that sees a resource only masked may still change it (it is refused only what it may not see at all).
+        if (current is not null && await DecideReadAsync(caller, current) is var (d, released) && (d is { Permitted: false } || released is null))
+            throw Refusal(d!, released is null, $"{type}/{id}");
         if (ifMatch is not null)
         {
             var expected = ifMatch.Replace("W/", "").Trim('"', ' ');
@@ -282,7 +283,7 @@ public sealed partial class FhirService
         if (WriteRules.Refusal(caller, type) is { } refusal) throw FhirProblem.Forbidden(refusal);
         var current = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
         if (current is null) throw FhirProblem.NotFound($"{type}/{id}");
-        if (await DecideReadAsync(caller, current) is var (d, withheld) && (d is { Permitted: false } || withheld)) throw Refusal(d!, withheld, $"{type}/{id}");
+        if (await DecideReadAsync(caller, current) is var (d, released) && (d is { Permitted: false } || released is null)) throw Refusal(d!, released is null, $"{type}/{id}");
         if (current.Row.Deleted) return new FhirResult { Status = 204 };
         if (type == WriteRules.ConsentType) await CheckMayReplaceConsentAsync(caller, current.Row);
         await store.StageDeleteAsync(current.Row);

@@ -71,15 +71,22 @@ public sealed partial class FhirService(
     }
 
     /// <summary>
-    /// Decides whether the caller may see a stored resource: the child's decision (null for a resource in no patient's
-    /// compartment), and whether that decision withholds this resource once labelled. A withheld resource is not found.
+    /// Decides whether the caller may see a stored resource, and what of it: the child's decision (null for a resource in
+    /// no patient's compartment), and what that decision releases once the resource is labelled and masked (null: withheld,
+    /// which the caller sees as not found).
     /// </summary>
-    async System.Threading.Tasks.Task<(Decision? Decision, bool Withheld)> DecideReadAsync(Caller caller, Stored s)
+    async System.Threading.Tasks.Task<(Decision? Decision, Released? Released)> DecideReadAsync(Caller caller, Stored s)
     {
-        if (s.Row.PatientId is null) return (null, false);
+        if (s.Row.PatientId is null) return (null, Whole(s.Row.Json));
         var d = await relationships.DecideAsync(Db, caller, s.Facts, s.HasConsents);
-        return (d, d.Permitted && !s.Row.Deleted && Relationships.Withholds(d, s.Row.Json));
+        return (d, d.Permitted && !s.Row.Deleted ? Relationships.Release(d, caller.Org, s.Row.Json) : Whole(s.Row.Json));
     }
+
+    static Released Whole(string json) => new(json, []);
+
+    /// <summary>The masks applied, for the AuditEvent: "Type/id: mask, …" per masked resource.</summary>
+    static List<string> MaskedIn(IEnumerable<(string Reference, Released Released)> released) =>
+        [.. released.Where(r => r.Released.Masks.Count > 0).Select(r => $"{r.Reference}: {string.Join(", ", r.Released.Masks)}")];
 
     /// <summary>What a caller gets for a resource it may not see: the decision's refusal, or not found when only this resource is withheld.</summary>
     static FhirProblem Refusal(Decision d, bool withheld, string reference) => withheld ? FhirProblem.NotFound(reference) : ProblemFor(d, reference);
@@ -102,15 +109,16 @@ public sealed partial class FhirService(
         var reference = $"{type}/{id}";
         var s = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
         if (s is null) throw await RefuseAsync(caller, "read", null, reference, null, FhirProblem.NotFound(reference));
-        var (d, withheld) = await DecideReadAsync(caller, s);
+        var (d, released) = await DecideReadAsync(caller, s);
+        var withheld = released is null;
         if (d is { Permitted: false } || withheld) throw await RefuseAsync(caller, "read", null, reference, d, Refusal(d!, withheld, reference));
         if (s.Row.Deleted)
         {
             await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N4, s.Row.PatientId, [reference], "deleted", Basis: d));
             throw FhirProblem.Of(410, OperationOutcome.IssueType.Deleted, $"{reference} has been deleted");
         }
-        await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d));
-        return Found(s.Row.Json, s.Row.Version, s.Row.LastUpdated);
+        await AuditAsync(new AuditRecord(caller, "read", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d, Masked: MaskedIn([(reference, released!)])));
+        return Found(released!.Json, s.Row.Version, s.Row.LastUpdated);
     }
 
     static FhirResult Found(string json, int version, DateTime lastUpdated) =>
@@ -123,16 +131,18 @@ public sealed partial class FhirService(
         var reference = $"{type}/{id}/_history/{vid}";
         var s = IdPattern.IsMatch(id) ? await store.ReadAsync(type, id) : null;
         if (s is null || type == "AuditEvent") throw await RefuseAsync(caller, "vread", null, reference, null, FhirProblem.NotFound(reference));
-        var (d, withheld) = await DecideReadAsync(caller, s);
+        var (d, current) = await DecideReadAsync(caller, s);
+        var withheld = current is null;
         if (d is { Permitted: false } || withheld) throw await RefuseAsync(caller, "vread", null, reference, d, Refusal(d!, withheld, reference));
         var v = int.TryParse(vid, out var n) ? await store.VersionAsync(type, id, n) : null;
         if (v is null) throw await RefuseAsync(caller, "vread", s.Row.PatientId, reference, null, FhirProblem.NotFound(reference));
-        // An older version may carry what the current one no longer does: it is judged on its own labels.
-        if (d is not null && !v.Deleted && Relationships.Withholds(d, v.Json))
+        // An older version may carry what the current one no longer does: it is judged (and masked) on its own labels.
+        var released = d is null || v.Deleted ? Whole(v.Json) : Relationships.Release(d, caller.Org, v.Json);
+        if (released is null)
             throw await RefuseAsync(caller, "vread", null, reference, d, FhirProblem.NotFound(reference));
-        await AuditAsync(new AuditRecord(caller, "vread", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d));
+        await AuditAsync(new AuditRecord(caller, "vread", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d, Masked: MaskedIn([(reference, released)])));
         if (v.Deleted) throw FhirProblem.Of(410, OperationOutcome.IssueType.Deleted, $"{reference} is a deletion");
-        return Found(v.Json, v.Version, v.LastUpdated);
+        return Found(released.Json, v.Version, v.LastUpdated);
     }
 
     public async System.Threading.Tasks.Task<FhirResult> HistoryAsync(Caller caller, string type, string id, int count, int offset, string baseUrl)
@@ -142,17 +152,19 @@ public sealed partial class FhirService(
         var reference = $"{type}/{id}";
         var s = IdPattern.IsMatch(id) && type != "AuditEvent" ? await store.ReadAsync(type, id) : null;
         if (s is null) throw await RefuseAsync(caller, "history-instance", null, reference, null, FhirProblem.NotFound(reference));
-        var (d, withheld) = await DecideReadAsync(caller, s);
+        var (d, current) = await DecideReadAsync(caller, s);
+        var withheld = current is null;
         if (d is { Permitted: false } || withheld) throw await RefuseAsync(caller, "history-instance", null, reference, d, Refusal(d!, withheld, reference));
         count = Math.Clamp(count, 1, 100);
         var versions = await store.HistoryAsync(type, id, count, offset);
         var total = await store.HistoryCountAsync(type, id);
-        // Older versions are judged on their own labels; when one is left out, the total would reveal it.
-        var shown = d is null ? versions : versions.Where(v => v.Deleted || !Relationships.Withholds(d, v.Json)).ToList();
+        // Older versions are judged (and masked) on their own labels; when one is left out, the total would reveal it.
+        var shown = versions.Select(v => (Version: v, Released: d is null || v.Deleted ? Whole(v.Json) : Relationships.Release(d, caller.Org, v.Json)))
+            .Where(x => x.Released is not null).Select(x => (x.Version, Released: x.Released!)).ToList();
         var bundle = new Bundle { Type = Bundle.BundleType.History, Total = shown.Count == versions.Count ? total : null, Id = Guid.NewGuid().ToString("N") };
         bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{baseUrl}/{reference}/_history?_count={count}&_offset={offset}" });
         if (offset + count < total) bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{baseUrl}/{reference}/_history?_count={count}&_offset={offset + count}" });
-        foreach (var v in shown)
+        foreach (var (v, released) in shown)
         {
             var entry = new Bundle.EntryComponent
             {
@@ -160,10 +172,11 @@ public sealed partial class FhirService(
                 Request = new Bundle.RequestComponent { Method = Enum.Parse<Bundle.HTTPVerb>(v.Method), Url = v.Method == "POST" ? type : reference },
                 Response = new Bundle.ResponseComponent { Status = v.Method == "POST" ? "201" : v.Deleted ? "204" : "200", LastModified = v.LastUpdated, Etag = $"W/\"{v.Version}\"" },
             };
-            if (!v.Deleted) entry.Resource = FhirFormat.ParseJson(v.Json);
+            if (!v.Deleted) entry.Resource = FhirFormat.ParseJson(released.Json);
             bundle.Entry.Add(entry);
         }
-        await AuditAsync(new AuditRecord(caller, "history-instance", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d));
+        await AuditAsync(new AuditRecord(caller, "history-instance", AuditEvent.AuditEventOutcome.N0, s.Row.PatientId, [reference], Basis: d,
+            Masked: MaskedIn(shown.Select(x => ($"{reference}/_history/{x.Version.Version}", x.Released)))));
         return new FhirResult { Resource = bundle };
     }
 

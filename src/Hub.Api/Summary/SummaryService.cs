@@ -60,14 +60,32 @@ public sealed partial class SummaryService(
 
     /// <summary>
     /// The consent decision as the summary applies it (§3.6): withheld data classes become withheld sections, a labelled
-    /// resource the decision withholds is left out (REDACT), and MARK_WITHHELD says whether the Bundle may say so.
+    /// resource the decision withholds (or a mask it falls under cannot show) is left out (REDACT), and MARK_WITHHELD says
+    /// whether the Bundle may say so. Masks are applied to the records beforehand (<see cref="Masked"/>).
     /// </summary>
-    public static SummaryObligations ObligationsFor(Decision decision)
+    public static SummaryObligations ObligationsFor(Decision decision, string callerOrg)
     {
         var o = decision.Obligations;
         var sections = SectionClasses.Where(kv => o.WithheldClasses.Contains(kv.Value)).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
-        // Labelled on a copy: the labels decide, the document carries the records as held.
-        return new SummaryObligations(sections, r => Relationships.Withholds(decision, (Resource)r.DeepCopy()), o.Marking == WithheldMarking.Mark);
+        // Labelled on a copy: the labels decide, the document carries the records as held (or masked).
+        return new SummaryObligations(sections, r => Relationships.Release(decision, callerOrg, r).Resource is null, o.Marking == WithheldMarking.Mark);
+    }
+
+    /// <summary>
+    /// The records with the decision's masks applied (MASK, §3.6), before the document and its narrative are made from
+    /// them, so no line of the narrative shows what a mask removes. A record the obligations leave out stays as held, for
+    /// <see cref="ObligationsFor"/> to count it; the masked ones are named for the audit.
+    /// </summary>
+    public static (List<Resource> Records, List<string> Masked) Masked(Decision decision, string callerOrg, IEnumerable<Resource> records)
+    {
+        var (result, masked) = (new List<Resource>(), new List<string>());
+        foreach (var r in records)
+        {
+            var (released, masks) = Relationships.Release(decision, callerOrg, r);
+            result.Add(released ?? r);
+            if (released is not null && masks.Count > 0) masked.Add($"{r.TypeName}/{r.Id}: {string.Join(", ", masks)}");
+        }
+        return (result, masked);
     }
 
     public async Task<FhirResult> ForPatientAsync(Caller caller, string id)
@@ -131,16 +149,19 @@ public sealed partial class SummaryService(
         var rows = await Db.Resources.AsNoTracking()
             .Where(r => r.PatientId == patientId && !r.Deleted && types.Contains(r.Type))
             .Select(r => r.Json).ToListAsync();
-        var records = rows.Select(FhirFormat.ParseJson).ToList();
+        var parsed = rows.Select(FhirFormat.ParseJson).ToList();
+        // A stub is known by its own tags, before any mask could take them off the copy.
+        if (parsed.OfType<Patient>().Any(p => p.Id == patientId && p.Meta?.Tag.Any(t => t.System == Peers.KeptSummary.KindSystem && t.Code == Peers.KeptSummary.StubCode) == true))
+            return await KeptAsync(caller, patientId, reference, decision, notFound);
+        var (records, masked) = Masked(decision, caller.Org, parsed);
         if (records.OfType<Patient>().FirstOrDefault(p => p.Id == patientId) is not { } child)
             throw await RefuseAsync(caller, patientId, reference, decision, notFound); // facts without a live Patient: deleted
-        if (child.Meta?.Tag.Any(t => t.System == Peers.KeptSummary.KindSystem && t.Code == Peers.KeptSummary.StubCode) == true)
-            return await KeptAsync(caller, patientId, reference, decision, notFound);
 
-        var obligations = ObligationsFor(decision);
+        var obligations = ObligationsFor(decision, caller.Org);
         var bundle = HealthSummary.Build(new SummaryRequest(child, records, OrganisationsNamed(rows), obligations, Author, clock.GetUtcNow(), displays));
         var shown = bundle.Entry.Skip(1).Select(e => e.Resource).OfType<Resource>().Where(r => r is not Organization).Select(r => $"{r.TypeName}/{r.Id}").ToList();
-        await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations), Basis: decision));
+        await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations), Basis: decision,
+            Masked: [.. masked.Where(m => shown.Contains(m[..m.IndexOf(':')]))]));
         return new FhirResult { Resource = bundle };
     }
 

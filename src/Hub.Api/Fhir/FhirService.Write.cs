@@ -122,7 +122,13 @@ public sealed partial class FhirService
             // The match is returned as the answer: it must be one the caller may read.
             var matches = await VisibleMatchesAsync(caller, type, ifNoneExist, toWrite: false);
             if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"If-None-Exist '{ifNoneExist}' matches {matches.Count} resources", location);
-            if (matches.Count == 1) return Found(matches[0].Row.Json, matches[0].Row.Version, matches[0].Row.LastUpdated);
+            if (matches.Count == 1)
+            {
+                // As the caller may see it (masked where the decision masks it), never the stored whole.
+                var (_, released) = await DecideReadAsync(caller, matches[0]);
+                var json = released?.Json ?? throw FhirProblem.NotFound($"{type}?{ifNoneExist.TrimStart('?')}");
+                return Found(json, matches[0].Row.Version, matches[0].Row.LastUpdated);
+            }
         }
         resource.Id = Guid.NewGuid().ToString();
         return await StageWriteAsync(caller, resource, null, "POST", null, location);

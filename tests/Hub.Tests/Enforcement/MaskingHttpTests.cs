@@ -165,6 +165,16 @@ public abstract class MaskingHttpTests(HubFixture fixture)
         var whole = (await team.GetAsync($"fhir/Encounter/{s.Assessment}")).As<Encounter>();
         Assert.Equal(Reason, whole.ReasonCode.Single().Text);
         Assert.False(MarkedMasked(whole));
+
+        // A conditional create that matches the assessment answers with it as the LA may see it, not as stored.
+        var identifier = whole.Identifier.First();
+        var again = (Encounter)whole.DeepCopy();
+        again.Id = null;
+        var matched = await la.SendAsync(HttpMethod.Post, "fhir/Encounter", global::Hub.Api.Fhir.FhirFormat.SerializeToString(again),
+            headers: new Dictionary<string, string> { ["If-None-Exist"] = $"identifier={identifier.System}|{identifier.Value}" });
+        Assert.True(matched.Status == 200, matched.ToString());
+        DatesStatusProviderOnly(matched.As<Encounter>());
+        Assert.DoesNotContain(Reason, matched.Body);
     }
 }
 

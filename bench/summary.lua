@@ -1,6 +1,7 @@
 -- $summary load for CareHub: GET /fhir/Patient/$summary?identifier=<NHS number> of random children of $NHS_FILE,
 -- with an `la` token ($TOKEN) of the LA that looks after them. RATE (requests/s over all connections) paces the
--- requests: each connection waits CONNS/RATE seconds after each answer (wrk has no rate option, nor a clock to pace by); 0 = flat out.
+-- requests: each connection waits on average CONNS/RATE seconds after each answer (wrk has no rate option, nor a clock to
+-- pace by), so the achieved rate falls a little short of RATE by the answers' own time; 0 = flat out.
 local nhs, n = {}, 0
 local token = os.getenv("TOKEN")
 local rate = tonumber(os.getenv("RATE") or "0")
@@ -12,8 +13,11 @@ function init(args)
   if rate > 0 then gap = math.floor(1000 * tonumber(os.getenv("CONNS") or "1") / rate) end
 end
 
+-- Uniform in [0, 2 x gap]: the same mean rate, but the connections drift apart instead of all firing together after
+-- the first answers (identical gaps keep them in step, and the queue each burst makes was most of the p99).
 function delay()
-  return gap
+  if gap == 0 then return 0 end
+  return math.random(0, 2 * gap)
 end
 
 function request()

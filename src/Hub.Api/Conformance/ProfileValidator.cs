@@ -79,7 +79,7 @@ public sealed class ProfileValidator
         var declared = resource.Meta?.Profile.OfType<string>().ToList() ?? [];
         var profile = declared.FirstOrDefault(p => _localProfileTypes.GetValueOrDefault(Unversioned(p)) == resource.TypeName)
             ?? ProfileOf(resource);
-        var outcome = engine.Validator.Validate(resource, profile); // null: the core definition of the type
+        var outcome = ValidateOnce(engine, resource, profile); // null profile: the core definition of the type
 
         for (var i = 0; i < declared.Count; i++)
         {
@@ -95,18 +95,41 @@ public sealed class ProfileValidator
         return outcome;
     }
 
+    // Firely loads and converts a schema the first time a validation needs it, and two validations loading the same one
+    // at once can fail with an error about the schema ("Failed to convert ElementDefinition … Index was out of range").
+    // So a validation whose shape (type, profile, a Bundle's entry types) is new runs alone; once a shape has been
+    // validated its schemas are cached and it runs alongside others.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _shapesSeen = new(StringComparer.Ordinal);
+    readonly Lock _firstLoad = new();
+
+    OperationOutcome ValidateOnce(Engine engine, Resource resource, string? profile)
+    {
+        var shape = ShapeOf(resource, profile);
+        if (_shapesSeen.ContainsKey(shape)) return engine.Validator.Validate(resource, profile);
+        lock (_firstLoad)
+        {
+            var outcome = engine.Validator.Validate(resource, profile);
+            _shapesSeen[shape] = true;
+            return outcome;
+        }
+    }
+
+    static string ShapeOf(Resource resource, string? profile) => resource is Bundle b
+        ? "Bundle|" + string.Join(",", b.Entry.Select(e => e.Resource?.TypeName).OfType<string>().Distinct().Order(StringComparer.Ordinal))
+        : resource.TypeName + "|" + profile;
+
     /// <summary>
     /// Pays the one-off cost (loading the specification, building snapshots, compiling the profiles) before a
     /// request has to. Safe to call more than once and alongside <see cref="Validate"/>.
     /// </summary>
     public Task WarmUpAsync(CancellationToken cancellationToken = default) => Task.Run(() =>
     {
-        var validator = _engine.Value.Validator;
+        _ = _engine.Value; // the engine first: building it is most of the cost
         foreach (var type in ProfileFor.Keys.Append(nameof(Bundle)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (ModelInfo.GetTypeForFhirType(type) is { } poco && Activator.CreateInstance(poco) is Resource empty)
-                validator.Validate(empty);
+                Validate(empty); // through the same first-load gate as requests
         }
     }, cancellationToken);
 

@@ -66,7 +66,9 @@ public sealed partial class SummaryService(
     public static SummaryObligations ObligationsFor(Decision decision, string callerOrg)
     {
         var o = decision.Obligations;
-        var sections = SectionClasses.Where(kv => o.WithheldClasses.Contains(kv.Value)).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        // A class awaiting review before release is withheld like one the decision withholds (Withholding says why).
+        var sections = SectionClasses.Where(kv => o.WithheldClasses.Contains(kv.Value) || o.ReviewBeforeRelease.Contains(kv.Value))
+            .Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
         // Labelled on a copy: the labels decide, the document carries the records as held (or masked).
         return new SummaryObligations(sections, r => Relationships.Release(decision, callerOrg, r).Resource is null, o.Marking == WithheldMarking.Mark);
     }

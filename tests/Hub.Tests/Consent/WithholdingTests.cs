@@ -30,6 +30,18 @@ public sealed class WithholdingTests
     }
 
     [Fact]
+    public void what_awaits_review_before_release_is_held_back_until_reviewed()
+    {
+        // Row 14: a competent young person's own record, safeguarding (D6) only after a clinician's review.
+        var young = Child with { NhsNumber = "9434765919", BirthDate = new DateOnly(2009, 1, 1) };
+        var d = ConsentEngine.Decide(new("9434765919", "young-person", null, "own-record", "9434765919", null), young, [], ConsentTestData.Policy, Now);
+        Assert.True(d.Permitted, d.Reason);
+        Assert.Contains(DataClass.Safeguarding, d.Obligations.ReviewBeforeRelease);
+        Assert.True(Withholding.IsWithheld(Labels("D6", "R"), d, ConsentTestData.Policy));
+        Assert.False(Withholding.IsWithheld(Labels("D1", "N"), d, ConsentTestData.Policy));
+    }
+
+    [Fact]
     public void labels_alone_place_a_resource_in_its_class()
     {
         // A provider's resource labelled third-party, without our data-class tag, is still D5.

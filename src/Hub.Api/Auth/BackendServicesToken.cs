@@ -14,8 +14,26 @@ static class BackendServicesToken
     public const string Path = "/auth/token";
     const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     static readonly TimeSpan MaxAssertionLifetime = TimeSpan.FromMinutes(5);
-    static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
-    static readonly string[] Algorithms = [SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384];
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    public static readonly string[] Algorithms = [SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384];
+
+    /// <summary>
+    /// How a JWT a registered client signed is checked (its client assertion here, a peer hub's X-On-Behalf-Of too):
+    /// issued by the client, for one of these audiences, signed with its registered key by an allowed algorithm, current.
+    /// </summary>
+    public static TokenValidationParameters SignedBy(RegisteredClient client, IEnumerable<string> audiences) => new()
+    {
+        ValidIssuer = client.ClientId,
+        ValidAudiences = audiences,
+        IssuerSigningKey = client.Key,
+        ValidAlgorithms = Algorithms,
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = true,
+        ClockSkew = ClockSkew,
+        // The registered JWK is trusted as configured; there is no certificate whose dates could be checked.
+        ValidateIssuerSigningKey = false,
+    };
     static readonly JsonWebTokenHandler Handler = new();
 
     public static async Task<IResult> HandleAsync(
@@ -69,19 +87,7 @@ static class BackendServicesToken
         if (!clients.TryGet(clientId, out var client)) return Refuse("invalid_client", "the client is not registered");
 
         var audiences = TokenEndpointUrls(http.Request, options.Value.Issuer);
-        var result = await Handler.ValidateTokenAsync(assertion, new TokenValidationParameters
-        {
-            ValidIssuer = client.ClientId,
-            ValidAudiences = audiences,
-            IssuerSigningKey = client.Key,
-            ValidAlgorithms = Algorithms,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidateLifetime = true,
-            ClockSkew = ClockSkew,
-            // The registered JWK is trusted as configured; there is no certificate whose dates could be checked.
-            ValidateIssuerSigningKey = false,
-        });
+        var result = await Handler.ValidateTokenAsync(assertion, SignedBy(client, audiences));
         if (!result.IsValid) return Refuse("invalid_client", Describe(result.Exception, audiences));
 
         var jwt = (JsonWebToken)result.SecurityToken;

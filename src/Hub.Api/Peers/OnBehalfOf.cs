@@ -21,8 +21,7 @@ public static class OnBehalfOf
     public const string Header = "X-On-Behalf-Of";
     public const string TokenType = "JWT";
 
-    static readonly string[] Algorithms = [SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384];
-    static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan ClockSkew = BackendServicesToken.ClockSkew;
     static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(5);
     static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
@@ -56,20 +55,11 @@ public static class OnBehalfOf
     /// <summary>The carried caller when <paramref name="jwt"/> is the peer's, for us, current and well formed; else why not.</summary>
     public static async Task<(Caller? Caller, string? Problem)> ReadAsync(string jwt, Caller hub, RegisteredClient client, IReadOnlyList<string> audiences, DateTimeOffset now)
     {
-        var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
-        {
-            ValidIssuer = client.ClientId,
-            ValidAudiences = audiences,
-            IssuerSigningKey = client.Key,
-            ValidAlgorithms = Algorithms,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidateLifetime = true,
-            ClockSkew = ClockSkew,
-            ValidateIssuerSigningKey = false, // the registered JWK is trusted as configured
-            LifetimeValidator = (notBefore, expires, _, _) => expires is { } e && e > now.UtcDateTime - ClockSkew && e <= (now + MaxLifetime + ClockSkew).UtcDateTime
-                && (notBefore is not { } nb || nb <= (now + ClockSkew).UtcDateTime),
-        });
+        var checks = BackendServicesToken.SignedBy(client, audiences);
+        // Short-lived by rule, and judged by the hub's clock (a test's or the host's), not the machine's.
+        checks.LifetimeValidator = (notBefore, expires, _, _) => expires is { } e && e > now.UtcDateTime - ClockSkew && e <= (now + MaxLifetime + ClockSkew).UtcDateTime
+            && (notBefore is not { } nb || nb <= (now + ClockSkew).UtcDateTime);
+        var result = await Handler.ValidateTokenAsync(jwt, checks);
         if (!result.IsValid) return (null, Describe(result.Exception));
         var token = (JsonWebToken)result.SecurityToken;
         string? Claim(string type) => token.TryGetPayloadValue<string>(type, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;

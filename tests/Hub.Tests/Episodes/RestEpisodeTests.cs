@@ -22,23 +22,13 @@ public abstract class RestEpisodeTests(string provider)
     const string Somerset = "933", Lancashire = "QE1";
     static string DaysAgo(int days) => DateTime.UtcNow.AddDays(-days).ToString("yyyy-MM-dd");
 
-    static string ReferenceWith(string endpoint)
-    {
-        var folder = Directory.CreateTempSubdirectory("carehub-ref-").FullName;
-        var lines = File.ReadAllLines(Path.Combine(ReferenceDataOptions.BuiltIn, "organisations.csv"))
-            .Select(l => l.StartsWith(Lancashire + ",", StringComparison.Ordinal) ? l.TrimEnd(',') + ",," + endpoint : l);
-        File.WriteAllLines(Path.Combine(folder, "organisations.csv"), lines);
-        File.Copy(Path.Combine(ReferenceDataOptions.BuiltIn, "postcode-icb.csv"), Path.Combine(folder, "postcode-icb.csv"));
-        return folder;
-    }
-
     async Task<(RunningHub Hub, WireMockServer Icb)> StartAsync()
     {
         var icb = WireMockServer.Start();
         icb.Given(Request.Create().WithPath("/Communication").UsingPost()).RespondWith(Response.Create().WithStatusCode(201));
         var hub = await RunningHub.StartAsync(provider, new Dictionary<string, string?>
         {
-            ["Hub:ReferenceData:Path"] = ReferenceWith(icb.Url!),
+            ["Hub:ReferenceData:Path"] = TestReferenceData.WithEndpoint(Lancashire, icb.Url!),
             ["Hub:Notifications:RetrySeconds"] = "0.3",
             ["Hub:Notifications:MaxRetrySeconds"] = "2",
             ["Hub:Notifications:PublicBaseUrl"] = "https://hub.example.nhs.uk",

@@ -23,22 +23,11 @@ public abstract class PlacementNotificationTests(string provider)
 {
     const string Somerset = "933", Lancashire = "QE1";
 
-    /// <summary>The built-in reference data with Lancashire ICB's notifications going to the stand-in.</summary>
-    static string ReferenceWith(string endpoint)
-    {
-        var folder = Directory.CreateTempSubdirectory("carehub-ref-").FullName;
-        var lines = File.ReadAllLines(Path.Combine(ReferenceDataOptions.BuiltIn, "organisations.csv"))
-            .Select(l => l.StartsWith(Lancashire + ",", StringComparison.Ordinal) ? l.TrimEnd(',') + ",," + endpoint : l);
-        File.WriteAllLines(Path.Combine(folder, "organisations.csv"), lines);
-        File.Copy(Path.Combine(ReferenceDataOptions.BuiltIn, "postcode-icb.csv"), Path.Combine(folder, "postcode-icb.csv"));
-        return folder;
-    }
-
     async Task<RunningHub> HubAsync(WireMockServer icb, double giveUpAfterSeconds = 3600) => await RunningHub.StartAsync(provider, Settings(icb, giveUpAfterSeconds));
 
     static Dictionary<string, string?> Settings(WireMockServer icb, double giveUpAfterSeconds = 3600) => new()
     {
-        ["Hub:ReferenceData:Path"] = ReferenceWith(icb.Url!),
+        ["Hub:ReferenceData:Path"] = TestReferenceData.WithEndpoint(Lancashire, icb.Url!),
         ["Hub:Notifications:RetrySeconds"] = "0.3",
         ["Hub:Notifications:MaxRetrySeconds"] = "2", // a loaded test run's failed attempts must not push the next one past the wait
         ["Hub:Notifications:GiveUpAfterSeconds"] = giveUpAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),

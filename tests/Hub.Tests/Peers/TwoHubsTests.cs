@@ -59,17 +59,6 @@ public abstract class TwoHubsTests(string provider)
         return (path, JsonSerializer.Serialize(new { kty = "RSA", n = Base64UrlEncoder.Encode(p.Modulus), e = Base64UrlEncoder.Encode(p.Exponent) }));
     }
 
-    /// <summary>The built-in reference data with Lancashire ICB's notifications going to <paramref name="endpoint"/>.</summary>
-    static string ReferenceWith(string endpoint)
-    {
-        var folder = Directory.CreateTempSubdirectory("carehub-ref-").FullName;
-        var lines = File.ReadAllLines(Path.Combine(ReferenceDataOptions.BuiltIn, "organisations.csv"))
-            .Select(l => l.StartsWith(Lancashire + ",", StringComparison.Ordinal) ? l.TrimEnd(',') + ",," + endpoint : l);
-        File.WriteAllLines(Path.Combine(folder, "organisations.csv"), lines);
-        File.Copy(Path.Combine(ReferenceDataOptions.BuiltIn, "postcode-icb.csv"), Path.Combine(folder, "postcode-icb.csv"));
-        return folder;
-    }
-
     /// <summary>Settings of a hub that knows the other as client and as peer.</summary>
     static Dictionary<string, string?> Settings(string self, int port, string key, string other, int otherPort, string otherJwk) => new()
     {
@@ -100,7 +89,7 @@ public abstract class TwoHubsTests(string provider)
         int portA = FreePort(), portB = FreePort();
         var b = await RunningHub.StartAsync(provider, Settings(HubB, portB, keyB, HubA, portA, jwkA));
         var settingsA = Settings(HubA, portA, keyA, HubB, portB, jwkB);
-        settingsA["Hub:ReferenceData:Path"] = ReferenceWith($"http://127.0.0.1:{portB}/fhir");
+        settingsA["Hub:ReferenceData:Path"] = TestReferenceData.WithEndpoint(Lancashire, $"http://127.0.0.1:{portB}/fhir");
         var a = await RunningHub.StartAsync(provider, settingsA);
         return new Pair(a, b);
     }

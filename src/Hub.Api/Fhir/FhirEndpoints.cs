@@ -37,7 +37,6 @@ public static class FhirEndpoints
 
         // Operations before the generic {type}/{id} routes (literal segments win anyway; this keeps them findable).
         fhir.MapSummary();
-        fhir.MapPeerNotifications();
 
         fhir.MapPost("", async (HttpContext http, FhirService svc) =>
         {
@@ -60,9 +59,13 @@ public static class FhirEndpoints
         {
             FhirService.CheckType(type);
             var resource = await ReadBodyAsync(http);
+            var caller = Caller(http);
+            // A peer CareHub's placement notification is received (stored once, the child's summary fetched), not created.
+            if (type == "Communication" && caller.OrgType == Auth.OrgTypes.Hub)
+                return await Write(http, await http.RequestServices.GetRequiredService<Peers.PlacementNotificationReceiver>().ReceiveAsync(caller, resource));
             if (resource.TypeName != type) throw FhirProblem.Invalid($"The body is a {resource.TypeName}, but the URL names {type}", "resourceType");
             var ifNoneExist = http.Request.Headers["If-None-Exist"].ToString();
-            return await Write(http, await svc.CreateAsync(Caller(http), resource, string.IsNullOrEmpty(ifNoneExist) ? null : ifNoneExist));
+            return await Write(http, await svc.CreateAsync(caller, resource, string.IsNullOrEmpty(ifNoneExist) ? null : ifNoneExist));
         });
 
         fhir.MapPut("{type}", async (HttpContext http, string type, FhirService svc) =>

@@ -55,7 +55,7 @@ public static class KeptSummary
             var shown = section.EmptyReason?.Coding.Any(c => c.Code == "withheld") != true;
             if (!shown) continue;
             if (code is null || !sectionClasses.TryGetValue(code, out var cls)) return false; // a section we cannot judge is not released
-            if (decision.Obligations.WithheldClasses.Contains(cls) || decision.Obligations.ReviewBeforeRelease.Contains(cls)) return false;
+            if (decision.Obligations.HoldsBack(cls)) return false;
         }
         // The child and the organisations are the document's frame, shown by the sending hub to whoever may see the child.
         // Labelled on copies: the labels decide, the kept document stays as the sending hub wrote it.

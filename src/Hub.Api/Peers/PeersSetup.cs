@@ -22,22 +22,6 @@ public static class PeersSetup
         services.AddHostedService<ResumeFetchesAtStart>();
     }
 
-    /// <summary>
-    /// <c>POST /fhir/Communication</c>: a peer hub's placement notification goes to the receiver; anyone else's
-    /// Communication is the ordinary create, exactly as the generic <c>{type}</c> route would do it.
-    /// </summary>
-    public static void MapPeerNotifications(this RouteGroupBuilder fhir) =>
-        fhir.MapPost("Communication", async (HttpContext http, FhirService svc, PlacementNotificationReceiver receiver) =>
-        {
-            var caller = FhirEndpoints.Caller(http);
-            var resource = await FhirEndpoints.ReadBodyAsync(http);
-            // Not cancelled with the request: a notification stored while its sender gave up waiting still gets its fetch job.
-            if (caller.OrgType == OrgTypes.Hub) return await FhirEndpoints.Write(http, await receiver.ReceiveAsync(caller, resource));
-            if (resource.TypeName != "Communication") throw FhirProblem.Invalid($"The body is a {resource.TypeName}, but the URL names Communication", "resourceType");
-            var ifNoneExist = http.Request.Headers["If-None-Exist"].ToString();
-            return await FhirEndpoints.Write(http, await svc.CreateAsync(caller, resource, string.IsNullOrEmpty(ifNoneExist) ? null : ifNoneExist));
-        });
-
     /// <summary>A serving hub picks up the fetches a restart interrupted (a job may have been lost between commit and enqueue).</summary>
     sealed class ResumeFetchesAtStart(IServiceScopeFactory scopes) : IHostedService
     {

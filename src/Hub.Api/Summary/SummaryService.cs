@@ -66,9 +66,7 @@ public sealed partial class SummaryService(
     public static SummaryObligations ObligationsFor(Decision decision, string callerOrg)
     {
         var o = decision.Obligations;
-        // A class awaiting review before release is withheld like one the decision withholds (Withholding says why).
-        var sections = SectionClasses.Where(kv => o.WithheldClasses.Contains(kv.Value) || o.ReviewBeforeRelease.Contains(kv.Value))
-            .Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        var sections = SectionClasses.Where(kv => o.HoldsBack(kv.Value)).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
         // Labelled on a copy: the labels decide, the document carries the records as held (or masked).
         return new SummaryObligations(sections, r => Relationships.Release(decision, callerOrg, r).Resource is null, o.Marking == WithheldMarking.Mark);
     }

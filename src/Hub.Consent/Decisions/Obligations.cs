@@ -29,6 +29,13 @@ public sealed record Obligations
     public IReadOnlySet<string>? ReleaseOnlyLabels { get; init; }
     /// <summary>REVIEW_BEFORE_RELEASE: held for an appropriate health professional (DPA 2018 Sch 3).</summary>
     public IReadOnlySet<DataClass> ReviewBeforeRelease { get; init; } = new SortedSet<DataClass>();
+
+    /// <summary>
+    /// Whether nothing of this class may go out now: withheld, or waiting for a review before release that the hub has no
+    /// workflow for yet (until one releases it, it is held back, never sent unreviewed).
+    /// </summary>
+    public bool HoldsBack(DataClass c) => WithheldClasses.Contains(c) || ReviewBeforeRelease.Contains(c);
+
     /// <summary>SUPPRESS_TOTAL: no Bundle.total, no _summary=count.</summary>
     public bool SuppressTotal { get; init; }
     public WithheldMarking Marking { get; init; } = WithheldMarking.Mark;

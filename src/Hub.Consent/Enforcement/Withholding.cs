@@ -18,10 +18,7 @@ public static class Withholding
         var classes = ClassesOf(labels, policy);
         if (classes.Count == 0) return true;
         var o = decision.Obligations;
-        if (classes.Overlaps(o.WithheldClasses)) return true;
-        // "Review before release" (row 14: a young person's own safeguarding records) needs a clinician's review the hub
-        // has no workflow for yet: until one releases them, they are held back, never sent unreviewed.
-        if (classes.Overlaps(o.ReviewBeforeRelease)) return true;
+        if (classes.Any(o.HoldsBack)) return true;
         if (labels.Any(l => o.WithheldLabels.Contains(l.Code!))) return true;
         return o.ReleaseOnlyLabels is { } only && !labels.Any(l => only.Contains(l.Code!));
     }

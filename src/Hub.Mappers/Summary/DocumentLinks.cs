@@ -92,15 +92,6 @@ public static partial class DocumentLinks
         return FromJson(json);
     }
 
-    /// <summary>Every literal reference string in a resource's JSON.</summary>
-    public static IEnumerable<string> References(JsonNode? node) => node switch
-    {
-        JsonObject o => (o["reference"] is JsonValue v && v.TryGetValue<string>(out var s) ? [s] : Array.Empty<string>())
-            .Concat(o.Where(p => p.Key != "reference").SelectMany(p => References(p.Value))),
-        JsonArray a => a.SelectMany(References),
-        _ => [],
-    };
-
     /// <summary>Rewrites every reference in the JSON as <paramref name="resolve"/> says; removes those that must go.</summary>
     public static void Rewrite(JsonNode? node, Func<string, LinkTarget> resolve)
     {

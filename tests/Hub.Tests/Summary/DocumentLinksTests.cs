@@ -27,7 +27,7 @@ public sealed class DocumentLinksTests
     {
         var encounter = WithReferencesEverywhere();
         var overModel = DocumentLinks.ReferenceElements(encounter).Select(r => r.Reference).Order(StringComparer.Ordinal).ToList();
-        var inJson = DocumentLinks.References(DocumentLinks.ToJson(encounter)).Order(StringComparer.Ordinal).ToList();
+        var inJson = JsonReferences.In(encounter).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(inJson, overModel);
         Assert.Equal(7, overModel.Count);
     }

@@ -69,7 +69,7 @@ public sealed class HealthSummaryTests(ProfileValidatorFixture fixture) : IClass
         var fullUrls = bundle.Entry.Select(e => e.FullUrl).ToHashSet();
         Assert.Equal(bundle.Entry.Count, fullUrls.Count);
         Assert.All(fullUrls, u => Assert.StartsWith("urn:uuid:", u));
-        var references = bundle.Entry.SelectMany(e => DocumentLinks.References(DocumentLinks.ToJson(e.Resource))).ToList();
+        var references = bundle.Entry.SelectMany(e => JsonReferences.In(e.Resource)).ToList();
         Assert.NotEmpty(references);
         Assert.All(references, r => Assert.True(fullUrls.Contains(r) || r.StartsWith('#'), $"{r} does not resolve inside the Bundle"));
     }

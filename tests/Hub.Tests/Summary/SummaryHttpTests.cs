@@ -117,7 +117,7 @@ public abstract class SummaryHttpTests(HubFixture fixture)
 
         // Every reference resolves inside the document, and the document is a CLAHealthSummary.
         var urls = byId.Entry.Select(e => e.FullUrl).ToHashSet();
-        Assert.All(byId.Entry.SelectMany(e => DocumentLinks.References(DocumentLinks.ToJson(e.Resource))),
+        Assert.All(byId.Entry.SelectMany(e => JsonReferences.In(e.Resource)),
             r => Assert.Contains(r, urls));
         var validator = Hub.App.Services.GetRequiredService<ProfileValidator>();
         foreach (var whole in new Resource[] { byId.Entry[0].Resource, byId })

@@ -44,16 +44,32 @@ public sealed class ImportCrashTests
             await CountAsync(cs, "select count(*) from audit_events"), await CountAsync(cs, "select count(*) from patient_facts"));
         Assert.Equal(0, await CountAsync(cs, children));
 
-        using (var import = Cli(cs, folder, "import", "ssda903", "--la", "933", "--year", "2018", data))
+        // The import's last write before its commit is its AuditEvent. Holding audit_events locked here stops it there, with
+        // everything else written and not committed: the kill then lands mid-transaction however fast the import runs
+        // (waiting for a progress line alone raced the commit once the import got quick).
+        await using (var holder = new NpgsqlConnection(cs))
         {
-            // The importer reports progress every 500 children it has staged; the transaction is then open and unwritten.
+            await holder.OpenAsync();
+            await using var hold = await holder.BeginTransactionAsync();
+            await using (var lockAudit = new NpgsqlCommand("LOCK TABLE audit_events IN EXCLUSIVE MODE", holder, hold)) await lockAudit.ExecuteNonQueryAsync();
+
+            using var import = Cli(cs, folder, "import", "ssda903", "--la", "933", "--year", "2018", data);
             string? line;
             var sawWriting = false;
             while ((line = await import.StandardError.ReadLineAsync()) is not null)
                 if (line.Contains("[import] writing")) { sawWriting = true; break; }
             Assert.True(sawWriting, "the import never reached its writing stage");
+            const string waiting = "select count(*) from pg_locks where not granted and relation = 'audit_events'::regclass";
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (await CountAsync(cs, waiting) == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the import never reached its last write");
+                await Task.Delay(100);
+            }
+            Assert.Equal(0, await CountAsync(cs, children)); // written in its transaction, seen by no one else
             import.Kill(entireProcessTree: true);
             await import.WaitForExitAsync();
+            await hold.RollbackAsync();
         }
         var after = (await CountAsync(cs, "select count(*) from resources"), await CountAsync(cs, "select count(*) from resource_versions"),
             await CountAsync(cs, "select count(*) from audit_events"), await CountAsync(cs, "select count(*) from patient_facts"));

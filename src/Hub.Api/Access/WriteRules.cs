@@ -19,6 +19,9 @@ public static class WriteRules
         // An episode is the LA's placement record: it says where the child lives and so which ICB hosts the child, who may
         // read the record and who is notified. Only the LA looking after the child records it.
         if (type == "EpisodeOfCare" && caller.OrgType != OrgTypes.La) return "only the local authority looking after the child records its episodes of care";
+        // Providers' systems hold their own copy of the child; the hub's Patient is the LA's. They name the child by NHS number.
+        if (type == "Patient" && caller.OrgType is OrgTypes.Provider or OrgTypes.Gp)
+            return "a provider or GP system names the child by NHS number (a conditional reference, or a Patient entry in a Bundle, which is matched, not written); the child's Patient record is the local authority's";
         return caller.OrgType switch
         {
             OrgTypes.La or OrgTypes.Provider or OrgTypes.Gp => null,

@@ -1,5 +1,6 @@
 using Hl7.Fhir.Model;
 using Hub.Api.Auth;
+using Hub.Mappers.Identifiers;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Hub.Api.Fhir;
@@ -23,16 +24,27 @@ public sealed partial class FhirService
     {
         var entries = bundle.Entry.Select((e, i) => (Entry: e, Index: i)).ToList();
         foreach (var (e, i) in entries) CheckEntry(e, i);
+        // A provider's Patient and Organization entries name the hub's own records: matched here, never validated or written.
+        var held = new Dictionary<int, HeldRecord>();
+        foreach (var (e, i) in entries)
+            if (await Located(i, () => MatchHeldRecordAsync(caller, e)) is { } h) held[i] = h;
+        entries = [.. entries.Where(x => !held.ContainsKey(x.Index))];
         foreach (var (e, i) in entries.Where(x => x.Entry.Resource is not null && x.Entry.Request!.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT))
             await Located(i, () => ValidateAsync(caller, e.Resource!, At(i)));
-        var results = new FhirResult[entries.Count];
+        var results = new FhirResult[bundle.Entry.Count];
+        foreach (var (i, h) in held) results[i] = h.Result;
         await using var tx = await Db.Database.BeginTransactionAsync();
         try
         {
             episodeWrites.Begin();
+            submitted.Clear();
             // Ids are settled before anything is written, so references between entries can be rewritten.
             var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (i, h) in held)
+                if (bundle.Entry[i].FullUrl is { } full) ids[full] = h.Reference;
             var existing = new Dictionary<int, Bundle.EntryComponent>();
+            // Records a provider sent before (matched on its own identifier): changed if they differ, left alone if not.
+            var resent = new HashSet<int>();
             foreach (var (e, i) in entries)
             {
                 var method = e.Request!.Method;
@@ -44,6 +56,12 @@ public sealed partial class FhirService
                         var matches = await Located(i, () => VisibleMatchesAsync(caller, r.TypeName, cond));
                         if (matches.Count > 1) throw Locate(FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"ifNoneExist '{cond}' matches {matches.Count} resources"), i);
                         if (matches.Count == 1) { id = matches[0].Row.Id; existing[i] = e; }
+                    }
+                    else if (SendsRecords(caller) && IdentityQuery(r) is { } identity)
+                    {
+                        var matches = await Located(i, () => VisibleMatchesAsync(caller, r.TypeName, identity));
+                        if (matches.Count > 1) throw Locate(FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"The record's identifier matches {matches.Count} {r.TypeName} resources"), i);
+                        if (matches.Count == 1) { id = matches[0].Row.Id; resent.Add(i); }
                     }
                     id ??= Guid.NewGuid().ToString();
                     if (e.FullUrl is { } full) ids[full] = $"{r.TypeName}/{id}";
@@ -73,9 +91,11 @@ public sealed partial class FhirService
                     var m = e.Request!.Method;
                     if (m == Bundle.HTTPVerb.POST && existing.ContainsKey(i))
                         return await StageUpdateIfChangedAsync(caller, e.Resource!, At(i));
+                    if (resent.Contains(i)) return await StageResentAsync(caller, e.Resource!, At(i));
                     return await ProcessEntryAsync(caller, e, i, baseUrl, inTransaction: true);
                 });
             }
+            await StageProvenanceAsync(caller, bundle.Identifier);
             // Once for the whole Bundle: a child's status is what all its entries leave, not what any one of them does.
             await StageEpisodeConsequencesAsync();
             await tx.CommitAsync();
@@ -95,6 +115,14 @@ public sealed partial class FhirService
         return s is null ? throw FhirProblem.NotFound($"{resource.TypeName}/{resource.Id}") : Found(s.Row.Json, s.Row.Version, s.Row.LastUpdated);
     }
 
+    /// <summary>A record its sender had sent before: written as its next version when it differs, left as it is when not.</summary>
+    async System.Threading.Tasks.Task<FhirResult> StageResentAsync(Caller caller, Resource resource, string location)
+    {
+        CheckScope(caller, resource.TypeName, 'u');
+        var current = await store.ReadAsync(resource.TypeName, resource.Id!) ?? throw FhirProblem.NotFound($"{resource.TypeName}/{resource.Id}");
+        return await StageWriteAsync(caller, resource, current.Row, "PUT", null, location);
+    }
+
     async System.Threading.Tasks.Task<FhirResult> BatchAsync(Caller caller, Bundle bundle, string baseUrl)
     {
         var response = new Bundle { Type = Bundle.BundleType.BatchResponse, Id = Guid.NewGuid().ToString("N") };
@@ -104,11 +132,16 @@ public sealed partial class FhirService
             try
             {
                 CheckEntry(e, i);
+                if (await MatchHeldRecordAsync(caller, e) is { } h)
+                {
+                    response.Entry.Add(ResponseEntry(h.Result, baseUrl));
+                    continue;
+                }
                 if (e.Resource is { } v && e.Request!.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT) await ValidateAsync(caller, v, At(i));
                 if (e.Resource is { } r) await ResolveReferencesAsync(caller, r, new Dictionary<string, string>());
                 var result = e.Request!.Method is Bundle.HTTPVerb.GET
                     ? await ProcessEntryAsync(caller, e, i, baseUrl, inTransaction: false)
-                    : await InTransactionAsync(() => ProcessEntryAsync(caller, e, i, baseUrl, inTransaction: false));
+                    : await InTransactionAsync(caller, () => ProcessEntryAsync(caller, e, i, baseUrl, inTransaction: false));
                 response.Entry.Add(ResponseEntry(result, baseUrl));
             }
             catch (FhirProblem p)
@@ -133,6 +166,12 @@ public sealed partial class FhirService
                 if (!inTransaction) e.Resource!.Id = null;
                 if (!inTransaction && req.IfNoneExist is { Length: > 0 } cond)
                     return await StageCreateAsync(caller, e.Resource!, cond, At(i));
+                if (!inTransaction && SendsRecords(caller) && IdentityQuery(e.Resource!) is { } identity)
+                {
+                    var matches = await VisibleMatchesAsync(caller, e.Resource!.TypeName, identity);
+                    if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"The record's identifier matches {matches.Count} {e.Resource.TypeName} resources");
+                    if (matches.Count == 1) { e.Resource.Id = matches[0].Row.Id; return await StageResentAsync(caller, e.Resource, At(i)); }
+                }
                 var assigned = e.Resource!.Id;
                 return await StageCreateWithIdAsync(caller, e.Resource, assigned, At(i));
             case Bundle.HTTPVerb.PUT:
@@ -202,6 +241,9 @@ public sealed partial class FhirService
         foreach (var reference in References(resource))
         {
             var r = reference.Reference;
+            // A logical reference by NHS number (reference.identifier only) names the hub's Patient as a conditional one does.
+            if (r is null && reference.Identifier is { System: NhsNumber.System, Value: { } nhs })
+                r = $"Patient?identifier={NhsNumber.System}|{nhs}";
             if (r is null) continue;
             if (ids.TryGetValue(r, out var local)) { reference.Reference = local; continue; }
             if (r.StartsWith("urn:uuid:", StringComparison.Ordinal) || r.StartsWith("urn:oid:", StringComparison.Ordinal))
@@ -211,10 +253,12 @@ public sealed partial class FhirService
             {
                 var type = r[..q];
                 CheckType(type);
+                if (type == "Patient") CheckNhsNumbersIn(r[(q + 1)..]);
                 var matches = await VisibleMatchesAsync(caller, type, r[(q + 1)..]);
                 if (matches.Count == 0) throw FhirProblem.Of(422, OperationOutcome.IssueType.NotFound, $"Conditional reference '{r}' matches no {type} known to the hub");
                 if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"Conditional reference '{r}' matches {matches.Count} resources");
                 reference.Reference = $"{type}/{matches[0].Row.Id}";
+                if (type == "Patient" && matches[0].Facts?.NhsNumber is { } named) childNhsNumbers[matches[0].Row.Id] = named;
             }
         }
     }

@@ -7,6 +7,7 @@ using Hub.Api.Search;
 using Hub.Api.Storage;
 using Hub.Consent.Consents;
 using Hub.Consent.Decisions;
+using Hub.Mappers.ProviderRecords;
 using Microsoft.EntityFrameworkCore;
 
 namespace Hub.Api.Fhir;
@@ -20,21 +21,21 @@ public sealed partial class FhirService
     public async Task<FhirResult> CreateAsync(Caller caller, Resource resource, string? ifNoneExist)
     {
         await ValidateAsync(caller, resource, resource.TypeName);
-        return await InTransactionAsync(() => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
+        return await InTransactionAsync(caller, () => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
     }
 
     /// <summary>update by id, with `If-Match` for optimistic locking.</summary>
     public async Task<FhirResult> UpdateAsync(Caller caller, string type, string id, Resource resource, string? ifMatch)
     {
         await ValidateAsync(caller, resource, $"{type}/{id}");
-        return await InTransactionAsync(() => StageUpdateAsync(caller, type, id, resource, ifMatch, $"{type}/{id}"));
+        return await InTransactionAsync(caller, () => StageUpdateAsync(caller, type, id, resource, ifMatch, $"{type}/{id}"));
     }
 
     /// <summary>conditional update: `PUT /Type?identifier=…`.</summary>
     public async Task<FhirResult> ConditionalUpdateAsync(Caller caller, string type, string query, Resource resource)
     {
         await ValidateAsync(caller, resource, type);
-        return await InTransactionAsync(() => StageConditionalUpdateAsync(caller, type, query, resource, type));
+        return await InTransactionAsync(caller, () => StageConditionalUpdateAsync(caller, type, query, resource, type));
     }
 
     /// <summary>
@@ -60,10 +61,10 @@ public sealed partial class FhirService
     }
 
     public Task<FhirResult> DeleteAsync(Caller caller, string type, string id) =>
-        InTransactionAsync(() => StageDeleteAsync(caller, type, id));
+        InTransactionAsync(caller, () => StageDeleteAsync(caller, type, id));
 
     /// <summary>Runs one write in its own transaction; a clash with a concurrent write (no If-Match) is retried.</summary>
-    async Task<FhirResult> InTransactionAsync(Func<Task<FhirResult>> work)
+    async Task<FhirResult> InTransactionAsync(Caller caller, Func<Task<FhirResult>> work)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -71,7 +72,9 @@ public sealed partial class FhirService
             try
             {
                 episodeWrites.Begin();
+                submitted.Clear();
                 var result = await work();
+                await StageProvenanceAsync(caller, null);
                 await StageEpisodeConsequencesAsync();
                 await tx.CommitAsync();
                 episodeWrites.Committed();
@@ -188,10 +191,28 @@ public sealed partial class FhirService
         var patientId = ResourceStore.CompartmentOf(resource, index);
         var note = await CheckChildAsync(caller, resource, patientId, current, location);
 
+        if (SendsRecords(caller))
+            ProviderRecordShape.Normalise(resource, caller.Org, validator.ProfileOf(resource), patientId is null ? null : childNhsNumbers.GetValueOrDefault(patientId));
+        // Stored with its labels, so what it is (sexual health, mental health …) travels with it to every reader.
+        Relationships.Labeller.Label(resource);
+        var hash = ResourceStore.Hash(resource);
+        if (current is { Deleted: false } && current.ContentHash == hash)
+        {
+            // The same content again (a resent submission): nothing changes, no new version.
+            StageAudit(new AuditRecord(caller, "update", AuditEvent.AuditEventOutcome.N0, patientId, [Ref(current)], "unchanged: no new version"));
+            await SaveAsync(ifMatch);
+            return new FhirResult
+            {
+                Status = 200, Json = current.Json, Location = $"{type}/{current.Id}/_history/{current.Version}",
+                VersionId = current.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), LastModified = current.LastUpdated,
+            };
+        }
+
         // An episode moved to another child changes both children.
         episodeWrites.Written(caller, type, current?.PatientId);
         episodeWrites.Written(caller, type, patientId);
-        var row = await store.StageWriteAsync(resource, current, method, index, patientId);
+        var row = await store.StageWriteAsync(resource, current, method, index, patientId, hash);
+        Submitted(caller, row, current is null);
         StageAudit(new AuditRecord(caller, current is null ? "create" : "update", AuditEvent.AuditEventOutcome.N0, patientId, [Ref(row)], note));
         await SaveAsync(ifMatch);
         if (resource is Organization or Hl7.Fhir.Model.Endpoint) await organisations.RefreshAsync(Db);

@@ -65,9 +65,9 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         : index.References.FirstOrDefault(r => r.TargetType == "Patient" && r.Param is "patient" or "subject" or "beneficiary").TargetId;
 
     /// <summary>Stages a new resource (version 1) or a new version of an existing one; nothing is saved here.</summary>
-    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId)
+    public async Task<ResourceRow> StageWriteAsync(Resource resource, ResourceRow? current, string method, IndexEntries index, string? patientId, string? hash = null)
     {
-        var staged = Stage(resource, current?.Version ?? 0, method, index, patientId, clock.GetUtcNow().UtcDateTime);
+        var staged = Stage(resource, current?.Version ?? 0, method, index, patientId, clock.GetUtcNow().UtcDateTime, hash);
         var row = staged.Row;
         if (current is null) db.Resources.Add(row);
         else

@@ -41,7 +41,7 @@ public static class HealthSummary
     public static readonly IReadOnlySet<string> ReadsTypes = new HashSet<string>
     {
         "Patient", "EpisodeOfCare", "Observation", "Encounter", "Immunization", "Condition", "CarePlan", "AllergyIntolerance",
-        "Flag", "RelatedPerson", "CareTeam", "Consent",
+        "Flag", "RelatedPerson", "CareTeam", "Consent", "MedicationStatement", "DocumentReference",
     };
 
     /// <summary>How a section comes out: shown with entries, empty, or withheld.</summary>
@@ -138,6 +138,7 @@ public static class HealthSummary
         }
         var paragraphs = new List<string>();
         if (d.Code == SummarySections.CareStatus && Headline(plan.Entries, child, narrative) is { } headline) paragraphs.Add(headline);
+        if (d.Code == SummarySections.HealthAssessments && narrative.LastAssessment(plan.Entries) is { } last) paragraphs.Add(last);
         if (plan.LeftOut > 0 && markRedacted) paragraphs.Add(SummaryNarrative.ItemsExcluded);
         section.Text = SummaryNarrative.Div(paragraphs, [.. plan.Entries.Select(r => narrative.Line(r, plan.Roles.GetValueOrDefault(Key(r))))]);
         section.Entry = [.. plan.Entries.Select(r => new ResourceReference(FullUrl(r)))];
@@ -204,6 +205,8 @@ public static class HealthSummary
         Condition c => c.VerificationStatus?.Coding.Any(x => x.Code is "entered-in-error" or "refuted") == true,
         AllergyIntolerance a => a.VerificationStatus?.Coding.Any(x => x.Code is "entered-in-error" or "refuted") == true,
         CarePlan p => p.Status is RequestStatus.EnteredInError or RequestStatus.Revoked,
+        MedicationStatement m => m.Status is MedicationStatement.MedicationStatusCodes.EnteredInError,
+        DocumentReference d => d.Status is DocumentReferenceStatus.EnteredInError or DocumentReferenceStatus.Superseded,
         Flag f => f.Status != Flag.FlagStatus.Active,
         CareTeam t => t.Status is CareTeam.CareTeamStatus.EnteredInError or CareTeam.CareTeamStatus.Inactive,
         RelatedPerson p => p.Active == false,
@@ -255,6 +258,8 @@ public static class HealthSummary
         Condition c => c.RecordedDate ?? (c.Onset as FhirDateTime)?.Value,
         AllergyIntolerance a => a.RecordedDate,
         CarePlan p => p.Period?.Start ?? p.Created,
+        MedicationStatement m => SummaryNarrative.EffectiveOf(m),
+        DocumentReference d => d.Date?.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture),
         _ => null,
     };
 

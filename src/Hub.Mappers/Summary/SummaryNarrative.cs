@@ -63,6 +63,8 @@ public sealed class SummaryNarrative(CodeDisplays displays, Func<string, string?
         Condition c => $"{Or(displays.Of(c.Code), "Condition not named")}{Status(c.ClinicalStatus)}",
         AllergyIntolerance a => $"Allergy or intolerance: {Or(displays.Of(a.Code), "not named")}{Status(a.ClinicalStatus)}",
         CarePlan p => $"{p.Title ?? Or(string.Join(", ", p.Category.Select(displays.Of)), "Care plan")} ({p.Status?.ToString().ToLowerInvariant() ?? "status not recorded"}){(p.Period?.Start is { } s ? ", from " + Date(s) : "")}",
+        MedicationStatement m => $"Medication: {Or(displays.Of(m.Medication as CodeableConcept), "not named")} ({m.Status?.ToString().ToLowerInvariant() ?? "status not recorded"}){(EffectiveOf(m) is { } from ? ", from " + Date(from) : "")}",
+        DocumentReference d => $"{Or(displays.Of(d.Type), "Document")}{(d.Description is { } text ? ": " + text : "")}{(d.Date is { } on ? ", " + Date(on.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) : "")}{Attached(d)}",
         RelatedPerson p => $"{Or(string.Join(", ", p.Relationship.Select(displays.Of)), "Related person")}: {Name(p.Name)}",
         CareTeam t => t.Name ?? "Care team",
         Organization o => $"{contactRole ?? "Organisation"}: {o.Name ?? o.Id} ({o.Id})",
@@ -98,6 +100,32 @@ public sealed class SummaryNarrative(CodeDisplays displays, Func<string, string?
         };
         return e.ServiceProvider is null ? $"{what}: {when}" : $"{what}: {when}, by {Organisation(e.ServiceProvider)}";
     }
+
+    static string Attached(DocumentReference d) =>
+        d.Content.FirstOrDefault()?.Attachment is { } a ? $" ({a.Title ?? "attached"}{(a.ContentType is { } type ? ", " + type : "")})" : "";
+
+    /// <summary>
+    /// The last health assessment, from the provider's dated record when there is one: it says when and by whom, where the
+    /// SSDA903 item says only yes or no for a year, so it is the better evidence and leads.
+    /// </summary>
+    public string? LastAssessment(IReadOnlyList<Resource> entries)
+    {
+        var done = entries.OfType<Encounter>()
+            .Where(e => e.Status == Encounter.EncounterStatus.Finished && e.Period?.Start is not null
+                && e.Type.Any(t => t.Coding.Any(c => c.System == Cla.HealthSystem && c.Code is Cla.Assessments.Initial or Cla.Assessments.Review)))
+            .OrderByDescending(e => e.Period!.Start, StringComparer.Ordinal).FirstOrDefault();
+        if (done is not null)
+        {
+            var what = displays.Of(done.Type.First(t => t.Coding.Any(c => c.System == Cla.HealthSystem)));
+            var by = done.ServiceProvider is null ? "" : $", by {Organisation(done.ServiceProvider)}";
+            return $"Last health assessment: {what.ToLowerInvariant()} on {Date(done.Period!.Start)}{by}.";
+        }
+        var reported = entries.OfType<Observation>().FirstOrDefault(o => o.Code.Coding.Any(c => c.System == Cla.HealthSystem && c.Code == "health-assessment-up-to-date"));
+        return reported is null ? null
+            : $"No dated health assessment is recorded by a provider; the local authority's SSDA903 return says: {Line(reported)}.";
+    }
+
+    public static string? EffectiveOf(MedicationStatement m) => m.Effective switch { FhirDateTime d => d.Value, Period p => p.Start, _ => null };
 
     string Value(DataType? v) => v switch
     {

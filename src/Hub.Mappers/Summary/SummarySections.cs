@@ -60,7 +60,9 @@ public static class SummarySections
         Observation o => Health(Coded(o.Code, Cla.HealthSystem)),
         Encounter e => Health(e.Type.Select(t => Coded(t, Cla.HealthSystem)).FirstOrDefault(c => c is not null)),
         Immunization => Immunisations,
-        Condition or CarePlan or AllergyIntolerance => HealthNeeds,
+        Condition or CarePlan or AllergyIntolerance or MedicationStatement => HealthNeeds,
+        // An assessment's report belongs with the assessment; any other document with the health needs it describes.
+        DocumentReference d => d.Context?.Encounter.Count > 0 || d.Type?.Coding.Any(c => c.System == Cla.HealthSystem) == true ? HealthAssessments : HealthNeeds,
         Flag => Alerts,
         // The contact organisations come from the Patient (its LA, GP), not from the records.
         RelatedPerson or CareTeam => Contacts,

@@ -21,7 +21,19 @@ public sealed partial class FhirService
     public async Task<FhirResult> CreateAsync(Caller caller, Resource resource, string? ifNoneExist)
     {
         await ValidateAsync(caller, resource, resource.TypeName);
-        return await InTransactionAsync(caller, () => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
+        if (!SendsRecords(caller)) return await InTransactionAsync(caller, () => StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName));
+        // A provider's single record is a submission like a Bundle's: the child named by NHS number, matched on its identifier when resent.
+        return await InTransactionAsync(caller, async () =>
+        {
+            await ResolveReferencesAsync(caller, resource, []);
+            if (ifNoneExist is null && IdentityQuery(resource) is { } identity)
+            {
+                var matches = await VisibleMatchesAsync(caller, resource.TypeName, identity);
+                if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"The record's identifier matches {matches.Count} {resource.TypeName} resources");
+                if (matches.Count == 1) { resource.Id = matches[0].Row.Id; return await StageResentAsync(caller, resource, resource.TypeName); }
+            }
+            return await StageCreateAsync(caller, resource, ifNoneExist, resource.TypeName);
+        });
     }
 
     /// <summary>update by id, with `If-Match` for optimistic locking.</summary>

@@ -9,7 +9,16 @@ public static class Children
     static long next = Random.Shared.NextInt64(100_000_000, 800_000_000);
 
     public static string NewChildId() => "t" + Interlocked.Increment(ref next);
-    public static string NewNhsNumber() => NhsNumber.FromStem(Interlocked.Increment(ref next) % 900_000_000 + 100_000_000);
+    /// <summary>A valid NHS number never issued before in this run: a stem without a check digit is skipped, not moved on
+    /// to the next stem (which the next call would take too).</summary>
+    public static string NewNhsNumber()
+    {
+        while (true)
+        {
+            var nine = (Interlocked.Increment(ref next) % 900_000_000 + 100_000_000).ToString("D9", System.Globalization.CultureInfo.InvariantCulture);
+            if (NhsNumber.CheckDigit(nine) is { } check) return nine + check;
+        }
+    }
 
     public static Patient Patient(string la, string? childId = null, string? nhs = null, string? gp = null) => new()
     {

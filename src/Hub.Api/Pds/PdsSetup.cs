@@ -6,8 +6,9 @@ public static class PdsSetup
     public static void AddPds(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<PdsOptions>(builder.Configuration.GetSection("Hub:Pds"));
-        // Each attempt has its own timeout (PdsClient); the client's own would cut retries short.
-        builder.Services.AddHttpClient(PdsClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Each attempt has its own timeout (PdsClient); the client's own would cut retries short. No request logging:
+        // every PDS URL carries an NHS number, whatever log level is configured.
+        builder.Services.AddHttpClient(PdsClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         builder.Services.AddSingleton<GpRegistrations>();
     }
 }

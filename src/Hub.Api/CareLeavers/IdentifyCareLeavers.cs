@@ -46,7 +46,7 @@ public sealed class IdentifyCareLeavers(HubDb db, CareLeaverIdentification ident
                 "The Personal Demographics Service could not be reached to confirm GP registration; try again later"));
         }
 
-        await AuditAsync(caller, answers);
+        await AuditAsync(caller, answers, CancellationToken.None); // answered only once audited, even if the caller has gone
         return new FhirResult { Resource = Answer(given, answers) };
     }
 
@@ -95,19 +95,18 @@ public sealed class IdentifyCareLeavers(HubDb db, CareLeaverIdentification ident
     /// One AuditEvent per child the answer names as a care leaver or looked after (the operation on that patient,
     /// contract §2), one for the call; written together in the request's transaction rather than one commit each.
     /// </summary>
-    async System.Threading.Tasks.Task AuditAsync(Caller caller, IReadOnlyList<Identified> answers)
+    async System.Threading.Tasks.Task AuditAsync(Caller caller, IReadOnlyList<Identified> answers, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var named = answers.Where(a => a.PatientIds.Count > 0)
             .SelectMany(a => a.PatientIds.Select(id => (Id: id, a.Answer.Status))).DistinctBy(x => x.Id).ToList();
         var counts = string.Join(" ", answers.GroupBy(a => a.Answer.Status).OrderBy(g => g.Key).Select(g => $"{g.Key.Code()}={g.Count()}"));
-        db.Audit.Add(AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, null, [Reference],
-            $"{answers.Count} NHS numbers: {counts}"), now));
-        foreach (var (id, status) in named)
-            db.Audit.Add(AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, id, [Reference],
-                $"reported to the registered GP practice as {status.Code()}"), now));
-        await db.SaveChangesAsync();
-        db.ChangeTracker.Clear();
+        var rows = new AuditRow[named.Count + 1];
+        rows[0] = AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, null, [Reference], $"{answers.Count} NHS numbers: {counts}"), now);
+        // Serialising the AuditEvents is most of the cost: spread over the cores while the database waits anyway.
+        Parallel.For(0, named.Count, i => rows[i + 1] = AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, named[i].Id, [Reference],
+            $"reported to the registered GP practice as {named[i].Status.Code()}"), now));
+        await AuditBatch.WriteAsync(db, rows, ct);
     }
 
     async Task<FhirProblem> RefuseAsync(Caller caller, FhirProblem problem)

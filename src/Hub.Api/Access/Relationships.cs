@@ -23,8 +23,11 @@ public sealed record Released(string Json, IReadOnlyList<string> Masks);
 /// Puts together what the decision point needs (the caller, the child's facts, the child's Consents) and asks it
 /// (Hub.Consent's ConsentEngine); then, per resource, labels it and says whether the decision withholds it.
 /// </summary>
-public sealed class Relationships(OrganisationDirectory organisations, TimeProvider clock)
+public sealed class Relationships(OrganisationDirectory organisations, TimeProvider clock, Pds.GpRegistrations registrations)
 {
+    /// <summary>Which practice a child is registered with, by PDS when configured (decisions.md "Who is who": GP_REGISTERED).</summary>
+    public Pds.GpRegistrations Registrations => registrations;
+
     public static ConsentPolicy Policy => ConsentPolicy.Shipped;
     public static SecurityLabeller Labeller => SecurityLabeller.Shipped;
 

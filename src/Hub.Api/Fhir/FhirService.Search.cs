@@ -20,10 +20,14 @@ public sealed partial class FhirService
         IQueryable<ResourceRow> rows = Db.Resources.AsNoTracking().Where(r => r.Type == type && !r.Deleted);
         foreach (var c in p.Criteria) rows = rows.Where(c);
         var compartment = InPatientCompartment(type);
+        // A GP's care-leaver question (contract §7) is answered as $identify-care-leavers answers it: registration by PDS
+        // when configured, sealed records, objections to care-leaver-support; only the records it confirms are searched.
+        var confirmed = CareLeavers.CareLeaverIdentification.CareLeaverQuestionIn(caller, type, query) is { } asked
+            ? await ConfirmedCareLeaverAsync(caller, asked) : null;
         if (compartment)
         {
             if (caller.IsAdmin) throw await RefuseAsync(caller, "search-type", null, type, null, FhirProblem.Forbidden("admin tokens never see patient data"));
-            rows = OnlyRelated(rows, caller);
+            rows = confirmed is null ? OnlyRelated(rows, caller) : rows.Where(r => r.PatientId != null && confirmed.Contains(r.PatientId));
         }
         var ordered = p.SortAscending ? rows.OrderBy(r => r.LastUpdated).ThenBy(r => r.Id) : rows.OrderByDescending(r => r.LastUpdated).ThenBy(r => r.Id);
         var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Id = Guid.NewGuid().ToString("N"), Meta = new Meta { LastUpdated = clock.GetUtcNow() } };
@@ -49,6 +53,7 @@ public sealed partial class FhirService
                                join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
                                from f in fs.DefaultIfEmpty()
                                select new Stored(r, f)).ToListAsync();
+            if (confirmed is not null) RegisteredByConfirmation(batch, confirmed, caller);
             foreach (var (id, d) in await relationships.DecideManyAsync(Db, caller, batch.Select(s => s.Facts).OfType<PatientFactsRow>().Where(f => !decisions.ContainsKey(f.PatientId))))
                 decisions[id] = d;
             foreach (var s in batch)
@@ -122,6 +127,26 @@ public sealed partial class FhirService
         if (all.Count > MaxJudgedForTotal) return null;
         var decisions = await relationships.DecideManyAsync(Db, caller, all.Select(s => s.Facts).OfType<PatientFactsRow>());
         return all.All(s => Shown(s, decisions, caller.Org)) ? all.Count : null;
+    }
+
+    /// <summary>The records the care-leaver question may show: those of a number answered `care-leaver`, none otherwise.</summary>
+    async System.Threading.Tasks.Task<string[]> ConfirmedCareLeaverAsync(Caller caller, string nhsNumber)
+    {
+        IReadOnlyList<CareLeavers.Identified> answer;
+        try { answer = await new CareLeavers.CareLeaverIdentification(Db, relationships, clock).IdentifyAsync(caller, [nhsNumber]); }
+        catch (Pds.PdsUnavailableException)
+        {
+            throw await RefuseAsync(caller, "search-type", null, "Flag", null, FhirProblem.Of(503, OperationOutcome.IssueType.Transient,
+                "The Personal Demographics Service could not be reached to confirm GP registration; try again later"));
+        }
+        return answer[0].Answer.Status == Hub.Consent.CareLeavers.CareLeaverStatus.CareLeaver ? [.. answer[0].PatientIds] : [];
+    }
+
+    /// <summary>PDS's registration stands in for the hub's record of the GP for the records the question confirmed.</summary>
+    static void RegisteredByConfirmation(IEnumerable<Stored> found, string[] confirmed, Caller caller)
+    {
+        foreach (var s in found)
+            if (s.Facts is { } f && confirmed.Contains(f.PatientId)) f.RegisteredGp = caller.Org;
     }
 
     static string WithPaging(string url, int count, int offset) =>

@@ -112,6 +112,8 @@ public static class HubApp
 
         builder.AddHubAuth();
         builder.AddPeers();
+        Pds.PdsSetup.AddPds(builder);
+        CareLeavers.IdentifyCareLeaversEndpoints.AddCareLeavers(services);
         builder.AddHubJobs(provider, connectionString);
 
         services.AddEndpointsApiExplorer();

@@ -251,13 +251,15 @@ public sealed partial class FhirService
             var q = r.IndexOf('?');
             if (q > 0)
             {
+                // A Bundle names the same child in many entries: one lookup serves them all.
+                if (conditionalTargets.TryGetValue(r, out var known)) { reference.Reference = known; continue; }
                 var type = r[..q];
                 CheckType(type);
                 if (type == "Patient") CheckNhsNumbersIn(r[(q + 1)..]);
                 var matches = await VisibleMatchesAsync(caller, type, r[(q + 1)..]);
                 if (matches.Count == 0) throw FhirProblem.Of(422, OperationOutcome.IssueType.NotFound, $"Conditional reference '{r}' matches no {type} known to the hub");
                 if (matches.Count > 1) throw FhirProblem.Of(412, OperationOutcome.IssueType.MultipleMatches, $"Conditional reference '{r}' matches {matches.Count} resources");
-                reference.Reference = $"{type}/{matches[0].Row.Id}";
+                reference.Reference = conditionalTargets[r] = $"{type}/{matches[0].Row.Id}";
                 if (type == "Patient" && matches[0].Facts?.NhsNumber is { } named) childNhsNumbers[matches[0].Row.Id] = named;
             }
         }

@@ -25,6 +25,7 @@ public sealed partial class FhirService
     // What this request wrote for each child, for its Provenance; and the NHS number by which each child was named.
     readonly List<(string PatientId, WrittenRecord Record)> submitted = [];
     readonly Dictionary<string, string> childNhsNumbers = new(StringComparer.Ordinal);
+    readonly Dictionary<string, string> conditionalTargets = new(StringComparer.Ordinal);
 
     /// <summary>
     /// A Patient or Organization entry from a provider names the hub's record of that child or organisation. The child is

@@ -13,6 +13,8 @@ public sealed class Capabilities(SearchParameters parameters, ProfileValidator v
         (null, "validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
         // The CLA health summary document (contract §6); IPS's Patient-summary is the operation it follows.
         ("Patient", "summary", "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
+        // GP practices asking which of their patients are care leavers (contract §7).
+        ("Patient", "identify-care-leavers", "https://fhir.carehub.org.uk/OperationDefinition/identify-care-leavers"),
     ];
 
     static readonly CapabilityStatement.TypeRestfulInteraction[] Interactions =

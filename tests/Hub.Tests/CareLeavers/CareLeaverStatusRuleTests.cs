@@ -55,6 +55,14 @@ public sealed class CareLeaverStatusRuleTests
     [InlineData(CareLeaverStatus.Invalid, "invalid")]
     public void statuses_have_the_contract_codes(CareLeaverStatus status, string code) => Assert.Equal(code, status.Code());
 
+    [Fact]
+    public void the_published_CodeSystem_has_exactly_the_statuses_the_operation_answers()
+    {
+        var path = Path.Combine(Hub.Tests.Ssda903.Ssda903TestFiles.Profiles, "CodeSystem-care-leaver-status.json");
+        var published = ((CodeSystem)Hub.Api.Fhir.FhirFormat.ParseJson(File.ReadAllText(path))).Concept.Select(c => c.Code).Order(StringComparer.Ordinal);
+        Assert.Equal(Enum.GetValues<CareLeaverStatus>().Select(s => s.Code()).Order(StringComparer.Ordinal), published);
+    }
+
     // --- objections: the consent engine's combination rules, asked for care-leaver-support ---
 
     static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);

@@ -319,13 +319,15 @@ public sealed class ClaPackageTests
         switch (node)
         {
             case JsonObject o:
-                if (o["system"] is JsonValue system && o["code"] is JsonValue code) yield return ((string?)system, (string?)code);
+                // OperationDefinition has a boolean `system` beside its `code`: only string pairs are codings.
+                if (o["system"] is JsonValue system && system.TryGetValue<string>(out var s) && o["code"] is JsonValue code && code.TryGetValue<string>(out var c))
+                    yield return (s, c);
                 foreach (var (_, child) in o)
-                foreach (var c in Codings(child)) yield return c;
+                foreach (var inner in Codings(child)) yield return inner;
                 break;
             case JsonArray a:
                 foreach (var child in a)
-                foreach (var c in Codings(child)) yield return c;
+                foreach (var inner in Codings(child)) yield return inner;
                 break;
         }
     }

@@ -35,7 +35,14 @@ python3 - "$work/return/child_identifiers.csv" "$bundles" "$concurrency" "$base"
 import csv, json, random, sys, threading, time, http.client, urllib.parse
 ids_csv, bundles, concurrency, base, token, team, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 random.seed(5)
-nhs = [r["NHS_NUMBER"].strip() for r in csv.DictReader(open(ids_csv, encoding="utf-8-sig")) if r["NHS_NUMBER"].strip()]
+# Children looked after now (an open episode in the return): the team's records are about them, and the hub relates the
+# team to them through their LA's ICB. Children who left care are not the team's to record for.
+import os
+episodes = {}
+for r in csv.DictReader(open(os.path.join(os.path.dirname(ids_csv), "episodes.csv"), encoding="utf-8-sig")):
+    episodes.setdefault(r["CHILD"].strip(), []).append(r)
+open_now = {c for c, rows in episodes.items() if any(not (x.get("DEC") or "").strip() for x in rows)}
+nhs = [r["NHS_NUMBER"].strip() for r in csv.DictReader(open(ids_csv, encoding="utf-8-sig")) if r["NHS_NUMBER"].strip() and r["CHILD"].strip() in open_now]
 system = f"https://{team.lower()}.example.nhs.uk/Id/record"
 def record(b, i, n):
     child = {"reference": f"Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{n}"}

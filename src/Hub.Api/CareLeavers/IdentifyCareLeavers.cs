@@ -41,9 +41,9 @@ public sealed class IdentifyCareLeavers(HubDb db, CareLeaverIdentification ident
         catch (PdsUnavailableException)
         {
             // Never a guess: without PDS's word on registration nothing may be said, so the whole call is to be retried.
-            http.Response.Headers.RetryAfter = identification.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            throw await RefuseAsync(caller, FhirProblem.Of(503, OperationOutcome.IssueType.Transient,
-                "The Personal Demographics Service could not be reached to confirm GP registration; try again later"));
+            throw await RefuseAsync(caller, new FhirProblem(503, Outcomes.Error(OperationOutcome.IssueType.Transient,
+                "The Personal Demographics Service could not be reached to confirm GP registration; try again later"))
+            { RetryAfterSeconds = identification.RetryAfterSeconds });
         }
 
         await AuditAsync(caller, answers, CancellationToken.None); // answered only once audited, even if the caller has gone

@@ -30,6 +30,7 @@ public static class FhirEndpoints
                 // Every refusal leaves an AuditEvent (contract section 2), wherever it was decided.
                 if (ctx.HttpContext.GetCaller() is { } caller)
                     await ctx.HttpContext.RequestServices.GetRequiredService<FhirService>().AuditRefusalAsync(caller, ctx.HttpContext.Request.Method, ctx.HttpContext.Request.Path, p);
+                if (p.RetryAfterSeconds is { } retry) ctx.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await FhirFormat.WriteOutcomeAsync(ctx.HttpContext, p.Status, p.Outcome);
                 return Results.Empty;
             }

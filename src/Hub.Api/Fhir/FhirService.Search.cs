@@ -136,8 +136,9 @@ public sealed partial class FhirService
         try { answer = await new CareLeavers.CareLeaverIdentification(Db, relationships, clock).IdentifyAsync(caller, [nhsNumber]); }
         catch (Pds.PdsUnavailableException)
         {
-            throw await RefuseAsync(caller, "search-type", null, "Flag", null, FhirProblem.Of(503, OperationOutcome.IssueType.Transient,
-                "The Personal Demographics Service could not be reached to confirm GP registration; try again later"));
+            throw await RefuseAsync(caller, "search-type", null, "Flag", null, new FhirProblem(503, Outcomes.Error(OperationOutcome.IssueType.Transient,
+                "The Personal Demographics Service could not be reached to confirm GP registration; try again later"))
+            { RetryAfterSeconds = relationships.Registrations.RetryAfterSeconds });
         }
         return answer[0].Answer.Status == Hub.Consent.CareLeavers.CareLeaverStatus.CareLeaver ? [.. answer[0].PatientIds] : [];
     }

@@ -30,6 +30,8 @@ public sealed class FhirProblem(int status, OperationOutcome outcome) : Exceptio
     public string? PatientId { get; init; }
     /// <summary>A clash with a concurrent write that the same request may simply try again.</summary>
     public bool Retryable { get; init; }
+    /// <summary>For a 503: when to try again (the `Retry-After` header), as contract §7 asks when PDS is out of reach.</summary>
+    public int? RetryAfterSeconds { get; init; }
 
     public static FhirProblem Of(int status, OperationOutcome.IssueType code, string text, string? location = null) =>
         new(status, Outcomes.Error(code, text, location));

@@ -306,6 +306,8 @@ public abstract class IdentifyCareLeaversTests(CareLeaverHubs hubs)
         var search = await (await hubs.WithPds.AsAsync(Practice, "gp")).GetAsync(
             $"fhir/Flag?patient.identifier={NhsSystem}|{s.LeaverNhs}&code=https://fhir.carehub.org.uk/CodeSystem/cla-flag|care-leaver");
         Assert.Equal(503, search.Status);
+        Assert.Equal(OperationOutcome.IssueType.Transient, search.Outcome.Issue[0].Code);
+        Assert.Equal(CareLeaverHubs.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), search.Headers["Retry-After"]);
     }
 }
 

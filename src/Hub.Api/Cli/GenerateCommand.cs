@@ -28,7 +28,7 @@ public static class GenerateCommand
             var areas = GenerationAreas.For(reference, laNumber);
             if (areas.Home.Count == 0) return Usage($"--la: {laNumber} has no ICB with postcode areas in {Path.Combine(reference, "organisations.csv")}");
             var codes = CodeLists.Load(Path.Combine(AppContext.BaseDirectory, "fhir-profiles"));
-            var generated = ReturnGenerator.Generate(laNumber, y, count, parse.GetValue(seed), codes, areas.Home, areas.Away, areas.HealthTeams);
+            var generated = ReturnGenerator.Generate(laNumber, y, count, parse.GetValue(seed), codes, areas.Home, areas.Away, areas.HealthTeams, areas.Practices);
             generated.WriteCsv(folder);
             var bundles = generated.WriteProviderRecords(folder);
             Console.WriteLine($"Wrote a {y - 1}/{y % 100:00} return for LA {laNumber} to {Path.GetFullPath(folder)}: " +

@@ -30,6 +30,6 @@ public static class DemoReturns
     public static GeneratedReturn Generate(DemoLa la, int year, CodeLists codes)
     {
         var areas = GenerationAreas.For(ReferenceDataOptions.BuiltIn, la.La);
-        return ReturnGenerator.Generate(la.La, year, la.Children, la.Seed, codes, areas.Home, areas.Away, areas.HealthTeams);
+        return ReturnGenerator.Generate(la.La, year, la.Children, la.Seed, codes, areas.Home, areas.Away, areas.HealthTeams, areas.Practices);
     }
 }

@@ -3,7 +3,8 @@ using Hub.Mappers.Ssda903.Generation;
 namespace Hub.Api.ReferenceData;
 
 /// <summary>What the return generator needs to know of an LA from a reference data folder: where its children live, where else they may be placed, and which CLA health teams serve where.</summary>
-public sealed record GenerationAreas(string La, string? Icb, IReadOnlyList<string> Home, IReadOnlyList<string> Away, IReadOnlyList<HealthTeam> HealthTeams)
+public sealed record GenerationAreas(string La, string? Icb, IReadOnlyList<string> Home, IReadOnlyList<string> Away, IReadOnlyList<HealthTeam> HealthTeams,
+    IReadOnlyList<GpPracticeArea> Practices)
 {
     /// <summary>
     /// From organisations.csv and postcode-icb.csv: the postcode prefixes of the LA's ICB (home), all the others
@@ -21,8 +22,13 @@ public sealed record GenerationAreas(string La, string? Icb, IReadOnlyList<strin
             .Select(r => new HealthTeam(r["code"], [.. prefixes.Where(p => p.Icb == r["parent_icb"]).Select(p => p.Prefix)]))
             .Where(t => t.PostcodeAreas.Count > 0)
             .OrderBy(t => t.Ods, StringComparer.Ordinal).ToList();
+        var practices = organisations
+            .Where(r => r.GetValueOrDefault("kind") == "gp" && r.GetValueOrDefault("parent_icb") is { Length: > 0 })
+            .Select(r => new GpPracticeArea(r["code"], [.. prefixes.Where(p => p.Icb == r["parent_icb"]).Select(p => p.Prefix)]))
+            .Where(p => p.PostcodeAreas.Count > 0)
+            .OrderBy(p => p.Ods, StringComparer.Ordinal).ToList();
         return new GenerationAreas(la, icb,
-            [.. prefixes.Where(p => p.Icb == icb).Select(p => p.Prefix)], [.. prefixes.Where(p => p.Icb != icb).Select(p => p.Prefix)], teams);
+            [.. prefixes.Where(p => p.Icb == icb).Select(p => p.Prefix)], [.. prefixes.Where(p => p.Icb != icb).Select(p => p.Prefix)], teams, practices);
     }
 
     /// <summary>A simple reference CSV (no quoted commas): rows as column → value.</summary>

@@ -248,6 +248,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
         facts.ManagingLa = la;
         facts.NhsNumber = nhsNumber;
         facts.BirthDate = child.BirthDate;
+        facts.RegisteredGp = PatientFacts.From(patient).RegisteredGp;
         standing.ApplyTo(facts, ctx.Year);
         return write;
     }
@@ -286,6 +287,8 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
         current.BirthDate = mapped.BirthDate;
         current.Gender = mapped.Gender ?? current.Gender;
         current.ManagingOrganization = mapped.ManagingOrganization;
+        // A registration the return names replaces the one held; a return silent on it leaves what the LA recorded through /fhir.
+        if (mapped.GeneralPractitioner.Count > 0) current.GeneralPractitioner = mapped.GeneralPractitioner;
         foreach (var ext in mapped.Extension)
         {
             current.Extension.RemoveAll(e => e.Url == ext.Url);

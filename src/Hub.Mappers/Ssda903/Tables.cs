@@ -90,8 +90,11 @@ public static class Ssda903Tables
     public static readonly TableSpec DeprivationOfLiberty = new("dolo",
         [Child, Dob, new("DOLO_START", ColumnKind.Date), new("DOLO_END", ColumnKind.Date)], FromYear: 2027);
 
-    /// <summary>Not a DfE table: links the LA's children to NHS numbers (contract section 4).</summary>
-    public static readonly TableSpec ChildIdentifiers = new("child_identifiers", [Child, new("NHS_NUMBER", ColumnKind.Text, true)]);
+    /// <summary>
+    /// Not a DfE table: links the LA's children to NHS numbers (contract section 4) and, optionally, the GP practice each is
+    /// registered with (its ODS code): the registration the hub holds when PDS is not configured (contract §7).
+    /// </summary>
+    public static readonly TableSpec ChildIdentifiers = new("child_identifiers", [Child, new("NHS_NUMBER", ColumnKind.Text, true), new("GP_PRACTICE", ColumnKind.Text)]);
 
     public static readonly IReadOnlyList<TableSpec> All =
         [Header, Episodes, Uasc, Reviews, Oc2, Oc3, Ad1, PlacedForAdoption, PreviousPermanence, Missing, SocialWorkerEpisodes, DeprivationOfLiberty, ChildIdentifiers];

@@ -180,6 +180,26 @@ public abstract class DemoTests(DemoHubFixture fixture)
     [Theory]
     [InlineData(Somerset)]
     [InlineData(Lancashire)]
+    public async Task the_care_leavers_GP_practice_identifies_them_from_the_registration_the_LA_sent_and_no_other_practice_does(string la)
+    {
+        var child = await ScenarioChildAsync(la, Scenario.CareLeaverAged19);
+        var nhs = child.Identifier.Single(i => i.System == NhsNumberSystem).Value;
+        // The return's child_identifiers.csv named the practice (GP_PRACTICE): the registration held in the hub without PDS.
+        var practice = Assert.Single(child.GeneralPractitioner).Reference!["Organization/".Length..];
+        var other = new[] { "L85001", "L85002", "P81001" }.First(p => p != practice);
+        var ask = new Parameters { Parameter = [new Parameters.ParameterComponent { Name = "nhsNumber", Value = new FhirString(nhs) }] };
+        string Status(FhirAnswer a)
+        {
+            Assert.True(a.Status == 200, a.ToString());
+            return ((Code)a.As<Parameters>().Parameter.Single().Part.Single(p => p.Name == "status").Value).Value;
+        }
+        Assert.Equal("care-leaver", Status(await (await Hub.AsAsync(practice, "gp")).PostAsync("fhir/Patient/$identify-care-leavers", ask)));
+        Assert.Equal("not-known", Status(await (await Hub.AsAsync(other, "gp")).PostAsync("fhir/Patient/$identify-care-leavers", ask)));
+    }
+
+    [Theory]
+    [InlineData(Somerset)]
+    [InlineData(Lancashire)]
     public async Task provider_encounters_and_immunisations_are_linked_to_the_patient_with_their_NHS_number(string la)
     {
         var caller = await Hub.AsAsync(la, "la");

@@ -152,6 +152,7 @@ sealed partial class CheckRun
                 continue;
             }
             byChild[child] = row;
+            if (row["GP_PRACTICE"] is { Length: > 0 } gp && GpPractice.Normalise(gp) is null) Add(GpPracticeInvalid, row, "GP_PRACTICE");
             if (NhsNumber.Normalise(row["NHS_NUMBER"]) is not { } number || !NhsNumber.IsValid(number))
             {
                 Add(NhsNumberInvalid, row, "NHS_NUMBER");

@@ -53,6 +53,7 @@ public static class Ssda903Rules
     public static readonly Ssda903Rule IdentifierNotInHeader = new(null, Warning, "Child in child_identifiers does not exist in Header; the NHS number is not linked", "child_identifiers: CHILD not in header (the list may cover more children than the return)");
     public static readonly Ssda903Rule NhsNumberInvalid = new(null, Warning, "NHS_NUMBER is not a valid NHS number (10 digits, modulus 11 check digit); it is not linked", "child_identifiers: NHS_NUMBER fails the modulus 11 check");
     public static readonly Ssda903Rule IdentifierRepeated = new(null, Warning, "Child should only exist once in child_identifiers; the first row is used", "child_identifiers: the same CHILD on more than one row");
+    public static readonly Ssda903Rule GpPracticeInvalid = new(null, Warning, "GP_PRACTICE is not a GP practice's ODS code (a letter and five digits); the registration is not recorded", "child_identifiers: GP_PRACTICE is not an ODS practice code");
     public static readonly Ssda903Rule NhsNumberShared = new(null, Warning, "The same NHS number is given for more than one child; it is linked to none of them", "child_identifiers: one NHS_NUMBER for two CHILD ids");
     public static readonly Ssda903Rule UnreadableValue = new(null, Warning, "A value cannot be read", "any table: a date, flag, number or postcode that cannot be read and has no DfE rule of its own");
     public static readonly Ssda903Rule DobDiffers = new(null, Warning, "DOB is different to DOB in Header", "sw_episodes, dolo: DOB differs from the header");

@@ -11,6 +11,9 @@ namespace Hub.Mappers.Ssda903.Generation;
 /// <summary>A CLA health team: an NHS provider (ODS code) and the postcode areas of the ICB that commissions it.</summary>
 public sealed record HealthTeam(string Ods, IReadOnlyList<string> PostcodeAreas);
 
+/// <summary>A GP practice (ODS code) and the postcode areas of its ICB, where a child living there may be registered.</summary>
+public sealed record GpPracticeArea(string Ods, IReadOnlyList<string> PostcodeAreas);
+
 public enum ProviderRecordKind { InitialHealthAssessment, ReviewHealthAssessment, Immunisation }
 
 /// <summary>A vaccine as the provider's system names it: a coding only where one is confirmed, otherwise text.</summary>

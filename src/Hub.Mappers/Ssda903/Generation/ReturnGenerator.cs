@@ -102,15 +102,18 @@ public static class ReturnGenerator
     /// <param name="outOfAreaPostcodeAreas">Postcode prefixes elsewhere, for children placed out of area.</param>
     /// <param name="healthTeams">CLA health teams that write provider records; the one covering the LA's own postcode
     /// areas is the responsible team. None: no provider records.</param>
+    /// <param name="practices">GP practices by area: a child with an NHS number is registered with one where it lives
+    /// (child_identifiers GP_PRACTICE). None: no registrations.</param>
     public static GeneratedReturn Generate(string la, int year, int children, int seed, CodeLists codes,
-        IReadOnlyList<string> homePostcodeAreas, IReadOnlyList<string> outOfAreaPostcodeAreas, IReadOnlyList<HealthTeam>? healthTeams = null)
+        IReadOnlyList<string> homePostcodeAreas, IReadOnlyList<string> outOfAreaPostcodeAreas, IReadOnlyList<HealthTeam>? healthTeams = null,
+        IReadOnlyList<GpPracticeArea>? practices = null)
     {
         if (la.Length != 3 || !la.All(char.IsAsciiDigit)) throw new ArgumentException($"{la} is not a 3-digit LA number", nameof(la));
         if (year is < Ssda903Tables.FirstYear or > Ssda903Tables.LatestYear) throw new ArgumentOutOfRangeException(nameof(year), year, "not a collection year this hub accepts");
         if (children is < 1 or > 999_999) throw new ArgumentOutOfRangeException(nameof(children), children, "from 1 to 999,999 children");
         if (homePostcodeAreas.Count == 0) throw new ArgumentException("no postcode areas for the LA", nameof(homePostcodeAreas));
         return new Generation(la, year, seed, codes, homePostcodeAreas, outOfAreaPostcodeAreas.Count > 0 ? outOfAreaPostcodeAreas : homePostcodeAreas,
-            healthTeams ?? []).Run(children);
+            healthTeams ?? [], practices ?? []).Run(children);
     }
 }
 
@@ -137,11 +140,13 @@ sealed class Generation
     readonly Dictionary<string, (string Code, double Weight)[]> weighted = [];
     readonly Dictionary<Scenario, string> scenarios = [];
     readonly HealthRecords? health;
+    readonly IReadOnlyList<GpPracticeArea> practices;
     long lastStem = -1;
 
-    public Generation(string la, int year, int seed, CodeLists codes, IReadOnlyList<string> home, IReadOnlyList<string> away, IReadOnlyList<HealthTeam> teams)
+    public Generation(string la, int year, int seed, CodeLists codes, IReadOnlyList<string> home, IReadOnlyList<string> away, IReadOnlyList<HealthTeam> teams,
+        IReadOnlyList<GpPracticeArea> practices)
     {
-        (this.la, this.year, this.codes, this.home, this.away) = (la, year, codes, home, away);
+        (this.la, this.year, this.codes, this.home, this.away, this.practices) = (la, year, codes, home, away, practices);
         random = new Random(seed);
         // Provider records draw from their own stream, so adding or changing them never changes the return itself.
         health = HealthRecords.For(teams, home, new Random(unchecked(seed * 7919 + 104_729)), year);
@@ -304,11 +309,25 @@ sealed class Generation
         if (scenario is not null || random.NextDouble() < (uasc ? 0.6 : 0.92))
         {
             var nhs = Nhs(stem);
-            Add(Ssda903Tables.ChildIdentifiers, id, nhs);
+            Add(Ssda903Tables.ChildIdentifiers, id, nhs, PracticeFor(id, episodes.LastOrDefault()?.PlacePostcode));
             // An adopted child's records are sealed, and the adoption gives the child a new NHS number: no provider writes to the old one.
             if (kind != Kind.Adopted)
                 health?.Child(id, nhs, dob, [.. episodes.Select(e => new HealthRecords.Stay(e.Start, e.End, e.PlacePostcode))], always: scenario is not null);
         }
+    }
+
+    /// <summary>
+    /// The practice a child is registered with: one in the area of its last placement (else the LA's own area), chosen by
+    /// the child's id rather than the random stream, so registrations never change the rest of the return.
+    /// </summary>
+    string? PracticeFor(string child, string? postcode)
+    {
+        if (practices.Count == 0) return null;
+        var near = practices.Where(p => Mapping.Placement.Prefixes(postcode).Any(prefix => p.PostcodeAreas.Contains(prefix, StringComparer.OrdinalIgnoreCase))).ToList();
+        if (near.Count == 0) near = [.. practices.Where(p => home.Any(h => p.PostcodeAreas.Contains(h, StringComparer.OrdinalIgnoreCase)))];
+        if (near.Count == 0) return null;
+        var pick = (int)(long.Parse(child[^6..], Invariant) % near.Count);
+        return near[pick].Ods;
     }
 
     /// <summary>

@@ -46,6 +46,8 @@ public static class ChildMapper
             ManagingOrganization = new ResourceReference($"Organization/{ctx.La}"),
         };
         if (NhsNumber.Normalise(c.NhsNumber) is { } nhs && NhsNumber.IsValid(nhs)) p.Identifier.Add(new Identifier(NhsNumber.System, nhs));
+        if (GpPractice.Normalise(c.GpPractice) is { } practice)
+            p.GeneralPractitioner.Add(new ResourceReference($"Organization/{practice}") { Identifier = new Identifier(GpPractice.OdsSystem, practice) });
         if (h["UPN"] is { } upn && UpnPattern.IsMatch(upn)) p.Identifier.Add(new Identifier(Cla.UpnSystem, upn));
         if (h["ETHNIC"] is { } ethnic && ctx.Valid("ethnicity", ethnic))
             p.Extension.Add(new Extension(Cla.Extension("cla-ethnicity"), new CodeableConcept(Cla.Ssda903("ethnicity"), ethnic)));

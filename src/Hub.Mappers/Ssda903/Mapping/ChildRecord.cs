@@ -8,7 +8,8 @@ public sealed record ChildRecord(
     SourceRow? Oc2,
     SourceRow? Oc3,
     SourceRow? Uasc,
-    string? NhsNumber)
+    string? NhsNumber,
+    string? GpPractice = null)
 {
     /// <summary>Groups a return's rows by child; rows of children without a header row are left out (the checker names them).</summary>
     public static IReadOnlyList<ChildRecord> Group(Ssda903Return ret)
@@ -24,7 +25,8 @@ public sealed record ChildRecord(
                 rows.FirstOrDefault(r => r.Table == Ssda903Tables.Oc2),
                 rows.FirstOrDefault(r => r.Table == Ssda903Tables.Oc3),
                 rows.FirstOrDefault(r => r.Table == Ssda903Tables.Uasc),
-                rows.FirstOrDefault(r => r.Table == Ssda903Tables.ChildIdentifiers)?["NHS_NUMBER"]));
+                rows.FirstOrDefault(r => r.Table == Ssda903Tables.ChildIdentifiers)?["NHS_NUMBER"],
+                rows.FirstOrDefault(r => r.Table == Ssda903Tables.ChildIdentifiers)?["GP_PRACTICE"]));
         }
         return list;
     }

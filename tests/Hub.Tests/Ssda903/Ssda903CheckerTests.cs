@@ -189,3 +189,39 @@ public sealed class Ssda903CheckerTests
         Assert.Throws<InvalidOperationException>(() => Ssda903Checker.Check(ret, none));
     }
 }
+
+/// <summary>The optional GP_PRACTICE of child_identifiers.csv: the registration the hub holds without PDS (contract §7).</summary>
+public sealed class GpRegistrationFromReturnTests
+{
+    static Ssda903Return Return(string identifiers) => Read(2025,
+        ("header.csv", HeaderColumns + "\n1001,F,01/05/2005,WBRI,A123456789012,,\n1002,F,01/05/2006,WBRI,A123456789013,,\n"),
+        ("episodes.csv", EpisodeColumns + "\n1001,01/06/2024,S,C2,N1,U4,PR1,,,,,,\n1002,01/06/2024,S,C2,N1,U4,PR1,,,,,,\n"),
+        ("child_identifiers.csv", "CHILD,NHS_NUMBER,GP_PRACTICE\n" + identifiers));
+
+    static Hl7.Fhir.Model.Patient PatientOf(Ssda903Return ret, string child) =>
+        Hub.Mappers.Ssda903.Mapping.ChildMapper.MapPatient(
+            Hub.Mappers.Ssda903.Mapping.ChildRecord.Group(ret).Single(c => c.ChildId == child),
+            new Hub.Mappers.Ssda903.Mapping.MappingContext("933", 2025, "QSL", _ => "QSL"));
+
+    [Fact]
+    public void a_practice_code_becomes_the_childs_registered_GP_and_a_bad_one_only_warns_and_is_not_recorded()
+    {
+        var ret = Return("1001,9434765919, l85001 \n1002,9434765870,NOTAPRACTICE\n");
+        var issues = Ssda903Checker.Check(ret, FixtureCodes, null);
+        var bad = Assert.Single(issues, i => i.Message.Contains("GP_PRACTICE", StringComparison.Ordinal));
+        Assert.Equal((IssueSeverity.Warning, "child_identifiers.csv:2:GP_PRACTICE", "1002"), (bad.Severity, bad.Location, bad.Child));
+
+        var registered = Assert.Single(PatientOf(ret, "1001").GeneralPractitioner);
+        Assert.Equal(("Organization/L85001", "L85001"), (registered.Reference, registered.Identifier.Value));
+        Assert.Empty(PatientOf(ret, "1002").GeneralPractitioner);
+    }
+
+    [Fact]
+    public void a_return_without_the_column_registers_no_one()
+    {
+        var ret = Read(2025, ("header.csv", HeaderColumns + "\n1001,F,01/05/2005,WBRI,A123456789012,,\n"),
+            ("episodes.csv", EpisodeColumns + "\n1001,01/06/2024,S,C2,N1,U4,PR1,,,,,,\n"), ("child_identifiers.csv", "CHILD,NHS_NUMBER\n1001,9434765919\n"));
+        Assert.DoesNotContain(Ssda903Checker.Check(ret, FixtureCodes, null), i => i.Location?.StartsWith("child_identifiers", StringComparison.Ordinal) == true);
+        Assert.Empty(PatientOf(ret, "1001").GeneralPractitioner);
+    }
+}

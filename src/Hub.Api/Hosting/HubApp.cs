@@ -222,6 +222,7 @@ public static class HubApp
         {
             // WAL lets readers go on while one writer commits; NORMAL is durable at each checkpoint under WAL.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            await SqlitePragmas.RefreshStatisticsAsync(db, ct);
         }
         await app.Services.GetRequiredService<OrganisationDirectory>().RefreshAsync(db);
     }

@@ -121,21 +121,25 @@ public sealed class SearchQuery(SearchParameters parameters)
         return (system.Length == 0 ? null : system, v[(bar + 1)..], false);
     }
 
+    // Criteria are written as `Id IN (index rows that match)`, not as a correlated EXISTS: SQLite can only run an EXISTS
+    // by walking every resource of the type and probing the index for each, while the IN list starts from the index
+    // lookup (PostgreSQL plans both as the same semi-join).
     static Expression<Func<ResourceRow, bool>> Token(HubDb db, string type, string param, string v)
     {
         var (system, code, any) = SplitToken(v);
         var stored = system ?? ""; // the index keeps "no system" as empty
-        if (any) return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.Code == code);
-        if (code.Length == 0) return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.System == stored);
-        return r => db.Tokens.Any(t => t.Type == type && t.Id == r.Id && t.Param == param && t.Code == code && t.System == stored);
+        if (any) return r => db.Tokens.Where(t => t.Type == type && t.Param == param && t.Code == code).Select(t => t.Id).Contains(r.Id);
+        if (code.Length == 0) return r => db.Tokens.Where(t => t.Type == type && t.Param == param && t.System == stored).Select(t => t.Id).Contains(r.Id);
+        return r => db.Tokens.Where(t => t.Type == type && t.Param == param && t.Code == code && t.System == stored).Select(t => t.Id).Contains(r.Id);
     }
 
     static Expression<Func<ResourceRow, bool>> ChainedToken(HubDb db, string type, string param, string targetType, string targetParam, string v)
     {
         var (system, code, any) = SplitToken(v);
         var stored = system ?? "";
-        return r => db.References.Any(x => x.Type == type && x.Id == r.Id && x.Param == param && x.TargetType == targetType &&
-            db.Tokens.Any(t => t.Type == targetType && t.Id == x.TargetId && t.Param == targetParam && t.Code == code && (any || t.System == stored)));
+        var targets = db.Tokens.Where(t => t.Type == targetType && t.Param == targetParam && t.Code == code && (any || t.System == stored)).Select(t => t.Id);
+        return r => db.References.Where(x => x.Type == type && x.Param == param && x.TargetType == targetType && targets.Contains(x.TargetId))
+            .Select(x => x.Id).Contains(r.Id);
     }
 
     static Expression<Func<ResourceRow, bool>> Reference(HubDb db, string type, string param, string v, string? modifier)
@@ -143,8 +147,8 @@ public sealed class SearchQuery(SearchParameters parameters)
         var split = SearchIndexer.Split(v);
         var targetId = split?.Id ?? v;
         var targetType = split?.Type ?? modifier;
-        if (targetType is null) return r => db.References.Any(x => x.Type == type && x.Id == r.Id && x.Param == param && x.TargetId == targetId);
-        return r => db.References.Any(x => x.Type == type && x.Id == r.Id && x.Param == param && x.TargetId == targetId && x.TargetType == targetType);
+        if (targetType is null) return r => db.References.Where(x => x.Type == type && x.Param == param && x.TargetId == targetId).Select(x => x.Id).Contains(r.Id);
+        return r => db.References.Where(x => x.Type == type && x.Param == param && x.TargetId == targetId && x.TargetType == targetType).Select(x => x.Id).Contains(r.Id);
     }
 
     static (string Prefix, DateTime Start, DateTime End) DateValue(string v, string param)

@@ -128,6 +128,7 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        if (db is SqliteHubDb) await SqlitePragmas.RefreshStatisticsAsync(db, ct);
         if (notified.Count > 0) notifier.Kick();
         progress?.Report(new("done", toImport.Count, toImport.Count));
         log.LogInformation("SSDA903 import for LA {La} year {Year}: {Imported} children imported, {Quarantined} quarantined", la, year, toImport.Count, quarantined.Count);

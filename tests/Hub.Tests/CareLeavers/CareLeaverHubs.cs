@@ -31,7 +31,7 @@ public abstract class CareLeaverHubs(string provider) : IAsyncLifetime
         WithPds = await RunningHub.StartAsync(provider, new Dictionary<string, string?>
         {
             ["Hub:Pds:BaseUrl"] = Pds.Urls[0] + "/personal-demographics/FHIR/R4",
-            ["Hub:Pds:TimeoutSeconds"] = "0.5",
+            ["Hub:Pds:TimeoutSeconds"] = "2", // a loaded CI machine may take longer than a real PDS to answer
             ["Hub:Pds:Retries"] = "1",
             ["Hub:Pds:RetryDelayMilliseconds"] = "20",
             ["Hub:Pds:RetryAfterSeconds"] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),

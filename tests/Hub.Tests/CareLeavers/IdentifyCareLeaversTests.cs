@@ -293,14 +293,14 @@ public abstract class IdentifyCareLeaversTests(CareLeaverHubs hubs)
         var s = await WithPdsAsync();
         hubs.Registered(s.LookedNhs, Practice);
         if (failure == "5xx") hubs.Failing(s.LeaverNhs, 503);
-        else hubs.Failing(s.LeaverNhs, delay: TimeSpan.FromSeconds(3));
+        else hubs.Failing(s.LeaverNhs, delay: TimeSpan.FromSeconds(5));
 
         var answer = await (await hubs.WithPds.AsAsync(Practice, "gp")).PostAsync(Operation, Ask(s.LookedNhs, s.LeaverNhs));
         Assert.True(answer.Status == 503, answer.ToString());
         Assert.Equal(OperationOutcome.IssueType.Transient, answer.Outcome.Issue[0].Code);
         Assert.Equal(CareLeaverHubs.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), answer.Headers["Retry-After"]);
         // The first attempt and one retry (a delayed answer is logged once WireMock has sent it, after the hub gave up).
-        for (var waited = 0; hubs.ReadsOf(s.LeaverNhs).Count < 2 && waited < 100; waited++) await System.Threading.Tasks.Task.Delay(100);
+        for (var waited = 0; hubs.ReadsOf(s.LeaverNhs).Count < 2 && waited < 200; waited++) await System.Threading.Tasks.Task.Delay(100);
         Assert.Equal(2, hubs.ReadsOf(s.LeaverNhs).Count);
 
         var search = await (await hubs.WithPds.AsAsync(Practice, "gp")).GetAsync(

@@ -26,14 +26,15 @@ public sealed class PassportFonts : IFontResolver
     /// </summary>
     public static PassportFonts Install(string? configuredFolder)
     {
+        var folder = string.IsNullOrWhiteSpace(configuredFolder) ? DefaultFolder : configuredFolder;
+        // Checked on every call, installed or not: a host whose fonts went missing says so instead of reusing stale ones.
+        var missing = new[] { Regular, Bold }.Where(f => !File.Exists(Path.Combine(folder, f))).ToList();
+        if (missing.Count > 0)
+            throw new FontsMissingException($"The passport PDF needs DejaVu Sans ({string.Join(", ", missing)}) in {folder}: " +
+                "install the Debian package fonts-dejavu-core, or set Hub:Passport:FontFolder to a folder that has them");
         lock (Gate)
         {
             if (installed is not null) return installed;
-            var folder = string.IsNullOrWhiteSpace(configuredFolder) ? DefaultFolder : configuredFolder;
-            var missing = new[] { Regular, Bold }.Where(f => !File.Exists(Path.Combine(folder, f))).ToList();
-            if (missing.Count > 0)
-                throw new FontsMissingException($"The passport PDF needs DejaVu Sans ({string.Join(", ", missing)}) in {folder}: " +
-                    "install the Debian package fonts-dejavu-core, or set Hub:Passport:FontFolder to a folder that has them");
             var fonts = new PassportFonts(folder);
             foreach (var f in new[] { Regular, Bold }) fonts.faces[f] = File.ReadAllBytes(Path.Combine(folder, f));
             GlobalFontSettings.FontResolver = fonts;

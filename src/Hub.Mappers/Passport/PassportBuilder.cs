@@ -180,7 +180,7 @@ public static class PassportBuilder
                 var recorded = counts.GetValueOrDefault(v.Key);
                 if (due.Count > 0 && recorded >= due.Count) complete.Add($"{v.Name}: {Doses(due.Count)} recorded.");
                 else if (due.Count > 0)
-                    missing.Add($"{v.Name}: {recorded} of {Doses(due.Count)} recorded (given at {string.Join(", ", due.Select(d => d.When))}). " +
+                    missing.Add($"{v.Name}: {recorded} of {Doses(due.Count)} recorded (usually given at {string.Join(", ", due.Select(d => d.When))}). " +
                         (v.CatchUp ?? "Ask your GP whether you had it."));
                 var next = doses.FirstOrDefault(d => d.DueOn(dob) > today);
                 if (next is not null) coming.Add($"{v.Name}: at {next.When}, from {Date(next.DueOn(dob))}.");
@@ -222,9 +222,12 @@ public static class PassportBuilder
                 blocks.Add(new PassportParagraph($"No dated health assessment is recorded. Your local authority's yearly return for " +
                     $"{SummaryNarrative.Date(SummaryNarrative.Effective(reported))} said your health assessment was {(YesNo(reported) == true ? "up to date" : "not up to date")}."));
             else blocks.Add(new PassportParagraph("No health assessment is recorded for you in CareHub."));
-            var planned = assessments.Where(e => e.Status == Encounter.EncounterStatus.Planned && e.Period?.Start is not null)
-                .OrderBy(e => e.Period!.Start, StringComparer.Ordinal).FirstOrDefault();
-            if (planned is not null) blocks.Add(new PassportParagraph($"Your next health assessment is planned for {SummaryNarrative.Date(planned.Period!.Start)}."));
+            // Dated plans first, the soonest; a plan with no date yet still says one is coming.
+            var planned = assessments.Where(e => e.Status == Encounter.EncounterStatus.Planned)
+                .OrderBy(e => e.Period?.Start is null ? 1 : 0).ThenBy(e => e.Period?.Start ?? "", StringComparer.Ordinal).FirstOrDefault();
+            if (planned is not null) blocks.Add(new PassportParagraph(planned.Period?.Start is { } on
+                ? $"Your next health assessment is planned for {SummaryNarrative.Date(on)}."
+                : "Your next health assessment is planned. The date is not fixed yet."));
             blocks.Add(new PassportParagraph(r.Standing.LookedAfter
                 ? "While you are in care you have a health assessment every year (every 6 months if you are under 5)."
                 : "You can ask your GP for a health check at any time."));
@@ -342,7 +345,7 @@ public static class PassportBuilder
             "icb" => "NHS integrated care board",
             "gp" => "GP practice",
             "provider" => "NHS health service",
-            "young-person" => "You",
+            "young-person" => "Young person",
             "hub" => "Another CareHub",
             _ => type,
         };

@@ -130,8 +130,7 @@ public sealed class PassportPdf
         // Columns share the width by the longest text each holds, within limits, so dates stay narrow and names wide.
         var want = t.Columns.Select((c, i) => Math.Max(gfx.MeasureString(c, bold).Width,
             t.Rows.Select(r => i < r.Count ? gfx.MeasureString(r[i], body).Width : 0).DefaultIfEmpty(0).Max())).ToList();
-        var capped = want.Select(w => Math.Clamp(w, 40, Width * 0.5)).ToList();
-        var widths = capped.Select(w => w / capped.Sum() * Width).ToList();
+        var widths = Share(want.Select(w => w + 8).ToList(), Width);
         void Row(IReadOnlyList<string> cells, XFont font, bool header)
         {
             var wrapped = cells.Select((c, i) => Wrap(c, font, widths[i] - 6)).ToList();
@@ -151,6 +150,27 @@ public sealed class PassportPdf
         Row(t.Columns, bold, header: true);
         foreach (var row in t.Rows) Row(row, body, header: false);
         y += 8;
+    }
+
+    /// <summary>
+    /// Column widths: every column that fits within an equal share of what is left gets all it wants (dates stay on one
+    /// line); the wide ones split the rest equally and wrap.
+    /// </summary>
+    static List<double> Share(List<double> want, double total)
+    {
+        var widths = new double[want.Count];
+        var open = Enumerable.Range(0, want.Count).ToList();
+        var left = total;
+        while (open.Count > 0)
+        {
+            var fair = left / open.Count;
+            var narrow = open.Where(i => want[i] <= fair).ToList();
+            if (narrow.Count == 0) { foreach (var i in open) widths[i] = fair; break; }
+            foreach (var i in narrow) { widths[i] = want[i]; left -= want[i]; open.Remove(i); }
+        }
+        // What the narrow columns leave over goes to the last column, so the table spans the page.
+        widths[^1] += total - widths.Sum();
+        return [.. widths];
     }
 
     void EnsureRoom(double height)

@@ -15,6 +15,8 @@ public sealed class Capabilities(SearchParameters parameters, ProfileValidator v
         ("Patient", "summary", "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
         // GP practices asking which of their patients are care leavers (contract §7).
         ("Patient", "identify-care-leavers", "https://fhir.carehub.org.uk/OperationDefinition/identify-care-leavers"),
+        // The young person's health passport, HTML or PDF (contract §8).
+        ("Patient", "health-passport", "https://fhir.carehub.org.uk/OperationDefinition/health-passport"),
     ];
 
     static readonly CapabilityStatement.TypeRestfulInteraction[] Interactions =

@@ -101,6 +101,9 @@ public static class HubApp
         services.AddSingleton(_ => Hub.Mappers.Ssda903.CodeLists.Load(ProfilesFolder));
         services.AddSingleton(_ => Hub.Mappers.Summary.CodeDisplays.Load(ProfilesFolder));
         services.AddScoped<Summary.SummaryService>();
+        services.Configure<Passport.PassportOptions>(config.GetSection("Hub:Passport"));
+        services.AddSingleton<Passport.PassportTables>();
+        services.AddScoped<Passport.PassportService>();
         services.AddScoped<Ssda903.Ssda903Importer>();
         services.Configure<Notifications.NotificationOptions>(config.GetSection("Hub:Notifications"));
         services.AddHttpClient(nameof(Notifications.PlacementNotifier));

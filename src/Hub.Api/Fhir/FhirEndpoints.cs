@@ -38,6 +38,7 @@ public static class FhirEndpoints
         // Operations before the generic {type}/{id} routes (literal segments win anyway; this keeps them findable).
         fhir.MapSummary();
         CareLeavers.IdentifyCareLeaversEndpoints.MapIdentifyCareLeavers(fhir);
+        Kpis.KpiEndpoints.MapKpis(fhir);
 
         fhir.MapPost("", async (HttpContext http, FhirService svc) =>
         {

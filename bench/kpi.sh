@@ -69,10 +69,13 @@ run() { # run LABEL → one line per measure and the total
     read -r code t < <(curl -s -o "$work/$m.json" -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $TOKEN" \
       "$base/fhir/Measure/$m/\$evaluate-measure?periodStart=2024-04-01&periodEnd=2025-03-31")
     [ "$code" = 200 ] || { echo "$m answered $code:" >&2; head -c 600 "$work/$m.json" >&2; exit 1; }
-    line=$(python3 -c 'import json,sys
-r=json.load(open(sys.argv[1])); g=r["group"][0]
-pops=" ".join(f"{p[\"code\"][\"coding\"][0][\"code\"]}={p.get(\"count\",\"-\")}" for p in g["population"])
-print(f"{pops} score={g.get(\"measureScore\",{}).get(\"value\",\"-\")}")' "$work/$m.json")
+    line=$(python3 - "$work/$m.json" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))["group"][0]
+pops = " ".join("%s=%s" % (p["code"]["coding"][0]["code"], p.get("count", "-")) for p in g["population"])
+print(pops, "score=%s" % g.get("measureScore", {}).get("value", "-"))
+PY
+)
     echo "  $1 $m: ${t}s  $line"
     total=$(python3 -c "print(round($total + $t, 3))")
   done

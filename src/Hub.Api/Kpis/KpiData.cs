@@ -13,7 +13,7 @@ namespace Hub.Api.Kpis;
 /// child. Assessments come from the search index alone; episodes and OC2 items are read from their JSON, parsed in
 /// parallel with a forward-only reader for the few fields needed. Sealed (adopted) children are left out at the source.
 /// </summary>
-public sealed class KpiData(HubDbFactory dbs, OrganisationDirectory directory)
+public sealed class KpiData(HubDbFactory dbs, OrganisationDirectory directory, KpiSnapshots snapshots)
 {
     static readonly string[] Oc2Codes = ["health-assessment-up-to-date", "immunisations-up-to-date", "dental-check-up-to-date", "sdq-total-score"];
     static readonly string[] AssessmentCodes = [Cla.Assessments.Initial, Cla.Assessments.Review, "dental-check"];
@@ -23,7 +23,11 @@ public sealed class KpiData(HubDbFactory dbs, OrganisationDirectory directory)
     sealed record Row(string PatientId, string Json);
     sealed record AssessmentRow(string PatientId, string Code, DateTime Start);
 
-    public async Task<IReadOnlyList<KpiChild>> LoadAsync(string[]? las, CancellationToken ct)
+    /// <summary>The children of these LAs (null: all), as loaded at most <see cref="KpiSnapshots.Lifetime"/> ago.</summary>
+    public Task<IReadOnlyList<KpiChild>> LoadAsync(string[]? las, CancellationToken ct) =>
+        snapshots.GetOrLoad(las is null ? "*" : string.Join(',', las.Order(StringComparer.Ordinal)), () => LoadNowAsync(las, CancellationToken.None));
+
+    async Task<IReadOnlyList<KpiChild>> LoadNowAsync(string[]? las, CancellationToken ct)
     {
         var childrenTask = Query(db => Children(db, las).Select(f => new Child(f.PatientId, f.ManagingLa!, f.BirthDate)).ToListAsync(ct));
         var episodesTask = Query(db => (from r in db.Resources
@@ -131,5 +135,30 @@ public sealed class KpiData(HubDbFactory dbs, OrganisationDirectory directory)
         bool? flag = root.TryGetProperty("valueBoolean", out var b) && b.ValueKind is JsonValueKind.True or JsonValueKind.False ? b.GetBoolean() : null;
         int? score = root.TryGetProperty("valueInteger", out var n) && n.TryGetInt32(out var v) ? v : null;
         return new Oc2Row(code, day, flag, score);
+    }
+}
+
+/// <summary>
+/// The children loaded for a subject, kept for a minute: a dashboard asks for the five KPIs of one subject in a row, and
+/// they read the same children. A KPI may therefore lag a write by up to <see cref="Lifetime"/>; it is aggregate, annual
+/// or monthly data, never a patient's record.
+/// </summary>
+public sealed class KpiSnapshots(TimeProvider clock)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
+    readonly Dictionary<string, (DateTimeOffset Loaded, Task<IReadOnlyList<KpiChild>> Children)> bySubject = [];
+
+    public Task<IReadOnlyList<KpiChild>> GetOrLoad(string subject, Func<Task<IReadOnlyList<KpiChild>>> load)
+    {
+        lock (bySubject)
+        {
+            var now = clock.GetUtcNow();
+            foreach (var stale in bySubject.Where(kv => now - kv.Value.Loaded > Lifetime || kv.Value.Children.IsFaulted).Select(kv => kv.Key).ToList())
+                bySubject.Remove(stale);
+            if (bySubject.TryGetValue(subject, out var held)) return held.Children;
+            var children = load();
+            bySubject[subject] = (now, children);
+            return children;
+        }
     }
 }

@@ -66,6 +66,7 @@ public static class KpiEndpoints
     public static void AddKpis(this IServiceCollection services)
     {
         services.AddSingleton(_ => new MeasureLibrary(Hosting.HubApp.ProfilesFolder));
+        services.AddSingleton<KpiSnapshots>();
         services.AddScoped<KpiData>();
         services.AddScoped<MeasureEvaluation>();
     }

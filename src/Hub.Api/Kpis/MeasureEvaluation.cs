@@ -16,7 +16,7 @@ public sealed record MeasureQuery(string? PeriodStart, string? PeriodEnd, string
 /// admin for anyone or the whole hub), the children loaded set-based, counted, suppressed and answered as a summary
 /// MeasureReport. Aggregate only: one AuditEvent per call, naming no patient.
 /// </summary>
-public sealed class MeasureEvaluation(MeasureLibrary library, KpiData data, OrganisationDirectory directory, AuditWriter audit, TimeProvider clock)
+public sealed class MeasureEvaluation(MeasureLibrary library, KpiData data, OrganisationDirectory directory, AuditWriter audit, TimeProvider clock, ILogger<MeasureEvaluation> log)
 {
     public const string Operation = "$evaluate-measure";
     public const string Purpose = "kpi";
@@ -32,9 +32,13 @@ public sealed class MeasureEvaluation(MeasureLibrary library, KpiData data, Orga
         if (library.Find(id) is not { } measure) throw await RefuseAsync(caller, reference, FhirProblem.NotFound($"Measure/{id}"));
         var period = await PeriodAsync(caller, reference, id, query);
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var children = await data.LoadAsync(las, ct);
+        var loaded = watch.ElapsedMilliseconds;
         var counts = MeasureCalculator.Count(id, children, period, BankHolidays.EnglandAndWales);
         var published = Suppression.Apply(counts);
+        log.LogInformation("Measure {Measure} over {Children} children: loaded in {LoadMs} ms, counted in {CountMs} ms",
+            id, children.Count, loaded, watch.ElapsedMilliseconds - loaded);
         var report = Report(measure, subject, period, published, clock.GetUtcNow());
 
         await audit.WriteAsync(AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, null, [reference],

@@ -17,6 +17,8 @@ public sealed class Capabilities(SearchParameters parameters, ProfileValidator v
         ("Patient", "identify-care-leavers", "https://fhir.carehub.org.uk/OperationDefinition/identify-care-leavers"),
         // The young person's health passport, HTML or PDF (contract §8).
         ("Patient", "health-passport", "https://fhir.carehub.org.uk/OperationDefinition/health-passport"),
+        // The statutory health KPIs as MeasureReports (contract §8).
+        ("Measure", "evaluate-measure", "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure"),
     ];
 
     static readonly CapabilityStatement.TypeRestfulInteraction[] Interactions =
@@ -69,6 +71,14 @@ public sealed class Capabilities(SearchParameters parameters, ProfileValidator v
                 r.SearchInclude = parameters.For(type).Where(p => p.Type == SearchParamType.Reference).Select(p => $"{type}:{p.Code}").ToList();
             rest.Resource.Add(r);
         }
+        // Types served only for reading and their operations (the KPI Measures): not indexed, not writable.
+        foreach (var type in Operations.Select(o => o.Type).OfType<string>().Distinct().Where(t => rest.Resource.All(r => r.Type != t)).Order(StringComparer.Ordinal))
+            rest.Resource.Add(new CapabilityStatement.ResourceComponent
+            {
+                Type = type,
+                Interaction = [new() { Code = CapabilityStatement.TypeRestfulInteraction.Read }, new() { Code = CapabilityStatement.TypeRestfulInteraction.SearchType }],
+                Operation = [.. Operations.Where(o => o.Type == type).Select(o => new CapabilityStatement.OperationComponent { Name = o.Name, Definition = o.Definition })],
+            });
         return new CapabilityStatement
         {
             Url = baseUrl + "/metadata",

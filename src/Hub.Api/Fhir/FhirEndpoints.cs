@@ -40,6 +40,7 @@ public static class FhirEndpoints
         fhir.MapSummary();
         Passport.PassportEndpoints.MapHealthPassport(fhir);
         CareLeavers.IdentifyCareLeaversEndpoints.MapIdentifyCareLeavers(fhir);
+        Kpis.KpiEndpoints.MapKpis(fhir);
 
         fhir.MapPost("", async (HttpContext http, FhirService svc) =>
         {

@@ -117,6 +117,7 @@ public static class HubApp
         builder.AddPeers();
         Pds.PdsSetup.AddPds(builder);
         CareLeavers.IdentifyCareLeaversEndpoints.AddCareLeavers(services);
+        Kpis.KpiEndpoints.AddKpis(services);
         builder.AddHubJobs(provider, connectionString);
 
         services.AddEndpointsApiExplorer();

@@ -53,9 +53,11 @@ public sealed class ClaPackageTests
         {
             if (resource is Bundle) { Assert.Equal("SearchParameter-bundle.json", file); continue; } // the hub's search index reads it by that name
             Assert.Equal($"{resource.TypeName}-{resource.Id}.json", file);
-            var conformance = Assert.IsAssignableFrom<IVersionableConformanceResource>(resource);
-            Assert.Equal($"{Base}/{resource.TypeName}/{resource.Id}", conformance.Url);
-            Assert.Equal(PublicationStatus.Active, conformance.Status);
+            // A Measure is a knowledge artifact: it has a canonical url and status, but Firely gives it no conformance interface.
+            var (url, status) = resource is Measure m ? (m.Url, m.Status)
+                : Assert.IsAssignableFrom<IVersionableConformanceResource>(resource) is var c ? (c.Url, c.Status) : default;
+            Assert.Equal($"{Base}/{resource.TypeName}/{resource.Id}", url);
+            Assert.Equal(PublicationStatus.Active, status);
         }
     }
 
@@ -63,7 +65,7 @@ public sealed class ClaPackageTests
     public void structure_definitions_are_r4_differentials_whose_id_is_their_name()
     {
         var definitions = All<StructureDefinition>().ToList();
-        Assert.Equal(9 + 13, definitions.Count); // 9 profiles, 13 extensions
+        Assert.Equal(9 + 14, definitions.Count); // 9 profiles, 14 extensions
         Assert.All(definitions, sd =>
         {
             Assert.Equal(sd.Id, sd.Name);
@@ -90,11 +92,11 @@ public sealed class ClaPackageTests
     public void extensions_have_a_context_a_fixed_url_and_one_value_type()
     {
         var extensions = All<StructureDefinition>().Where(sd => sd.Type == "Extension").ToList();
-        Assert.Equal(13, extensions.Count);
+        Assert.Equal(14, extensions.Count);
         Assert.All(extensions, sd =>
         {
             var context = Assert.Single(sd.Context);
-            Assert.Contains(context.Expression, new[] { "EpisodeOfCare", "Patient" });
+            Assert.Contains(context.Expression, new[] { "EpisodeOfCare", "Patient", "MeasureReport.group.stratifier" });
             Assert.Equal(sd.Url, (sd.Differential.Element.Single(e => e.Path == "Extension.url").Fixed as FhirUri)?.Value);
             var value = sd.Differential.Element.Single(e => e.Path == "Extension.value[x]");
             Assert.Equal(1, value.Min);
@@ -247,6 +249,7 @@ public sealed class ClaPackageTests
         Assert.Equal(["postcode", "la"], Codes("placement-location-method"));
         Assert.Equal(["care-status", "health-assessments", "immunisations", "dental", "emotional-wellbeing", "health-needs", "alerts", "contacts"], Codes("cla-summary-section"));
         Assert.Equal(["placement-out-of-area"], Codes("cla-notification"));
+        Assert.Equal(["placement", "in-area", "out-of-area", "sdq-average-score", "sdq-concern"], Codes("cla-kpi"));
 
         static string[] Listed(string id) => [.. All<ValueSet>().Single(v => v.Id == id).Compose.Include.SelectMany(i => i.Concept).Select(c => c.Code)];
         Assert.Equal(["initial-health-assessment", "review-health-assessment", "dental-check"], Listed("cla-health-assessment-type"));

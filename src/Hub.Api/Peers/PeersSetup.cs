@@ -23,14 +23,21 @@ public static class PeersSetup
     }
 
     /// <summary>A serving hub picks up the fetches a restart interrupted (a job may have been lost between commit and enqueue).</summary>
-    sealed class ResumeFetchesAtStart(IServiceScopeFactory scopes) : IHostedService
+    /// It runs beside the start, never in front of it: the hub must answer within seconds of starting (contract §1),
+    /// and a slow or failed look for interrupted fetches is no reason not to serve.
+    sealed class ResumeFetchesAtStart(IServiceScopeFactory scopes, ILogger<ResumeFetchesAtStart> log) : BackgroundService
     {
-        public async System.Threading.Tasks.Task StartAsync(CancellationToken ct)
+        protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken ct)
         {
-            using var scope = scopes.CreateScope();
-            await scope.ServiceProvider.GetRequiredService<KeptSummaryFetch>().ResumeAsync(ct);
+            try
+            {
+                using var scope = scopes.CreateScope();
+                await scope.ServiceProvider.GetRequiredService<KeptSummaryFetch>().ResumeAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogWarning(e, "Could not look for kept-summary fetches interrupted by a restart; they are looked for again at the next start");
+            }
         }
-
-        public System.Threading.Tasks.Task StopAsync(CancellationToken ct) => System.Threading.Tasks.Task.CompletedTask;
     }
 }

@@ -128,7 +128,10 @@ public sealed class Ssda903Importer(HubDb db, SearchIndexer indexer, PlacementNo
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
+        // The planner's statistics are those of before the import: a return that made the tables many times larger would
+        // leave it choosing scans for index lookups (a sampled ANALYZE takes well under a second at any size).
         if (db is SqliteHubDb) await SqlitePragmas.RefreshStatisticsAsync(db, ct);
+        else await db.Database.ExecuteSqlRawAsync("ANALYZE resources, search_tokens, search_references, search_dates, patient_facts", ct);
         if (notified.Count > 0) notifier.Kick();
         progress?.Report(new("done", toImport.Count, toImport.Count));
         log.LogInformation("SSDA903 import for LA {La} year {Year}: {Imported} children imported, {Quarantined} quarantined", la, year, toImport.Count, quarantined.Count);

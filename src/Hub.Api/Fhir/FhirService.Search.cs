@@ -229,6 +229,14 @@ public sealed partial class FhirService
     /// Resources matching a conditional query that this caller may see: with <paramref name="toWrite"/>, through the
     /// relationship alone (recording care needs no rule-table row; who reads it is decided on read), else as a read.
     /// </summary>
+    /// <summary>The system and code of a query that is one `identifier=system|code` and nothing else.</summary>
+    static (string System, string Code)? IdentifierOnly(List<(string Key, string Value)> pairs)
+    {
+        if (pairs is not [("identifier", var v)] || v.Contains(',', StringComparison.Ordinal)) return null;
+        var bar = v.IndexOf('|', StringComparison.Ordinal);
+        return bar > 0 && bar < v.Length - 1 ? (v[..bar], v[(bar + 1)..]) : null;
+    }
+
     async System.Threading.Tasks.Task<List<Stored>> VisibleMatchesAsync(Caller caller, string type, string query, bool toWrite = true)
     {
         var pairs = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query.TrimStart('?'))
@@ -237,7 +245,18 @@ public sealed partial class FhirService
         var p = new SearchQuery(parameters).Parse(Db, type, pairs, strict: true);
         if (p.Criteria.Count == 0) throw FhirProblem.Invalid($"Conditional query '{query}' has no criteria");
         IQueryable<ResourceRow> rows = Db.Resources.AsNoTracking().Where(r => r.Type == type && !r.Deleted);
-        foreach (var c in p.Criteria) rows = rows.Where(c);
+        if (IdentifierOnly(pairs) is var (system, code))
+        {
+            // The commonest conditional query (a provider's record by its identifier, a child by NHS number) starts from the
+            // identifier index in a query of its own. Folded into one statement, a planner whose statistics predate a large
+            // ingest may walk every resource of the type in id order instead, for each record of a Bundle.
+            var ids = await Db.Tokens.AsNoTracking()
+                .Where(t => t.Type == type && t.Param == "identifier" && t.Code == code && t.System == system)
+                .Select(t => t.Id).Take(10).ToListAsync();
+            if (ids.Count == 0) return [];
+            rows = rows.Where(r => ids.Contains(r.Id));
+        }
+        else foreach (var c in p.Criteria) rows = rows.Where(c);
         var found = await (from r in rows.OrderBy(r => r.Id).Take(10) // ordered: the same matches whichever plan the database picks
                            join f in Db.PatientFacts.AsNoTracking() on r.PatientId equals f.PatientId into fs
                            from f in fs.DefaultIfEmpty()

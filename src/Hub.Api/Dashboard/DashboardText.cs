@@ -13,7 +13,8 @@ public static class DashboardText
 
     public const string NoneDue = "none counted";
 
-    static readonly CultureInfo English = CultureInfo.GetCultureInfo("en-GB");
+    // The hub runs with invariant globalisation (no ICU): English month names are written out here.
+    static readonly string[] Months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
     public static string H(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
@@ -30,11 +31,11 @@ public static class DashboardText
 
     public static string Decimal(decimal? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) : NotShown;
 
-    public static string Day(DateOnly day) => day.ToString("d MMMM yyyy", English);
+    public static string Day(DateOnly day) => string.Create(CultureInfo.InvariantCulture, $"{day.Day} {Months[day.Month - 1]} {day.Year}");
 
-    public static string Month(DateOnly month) => month.ToString("MMM yyyy", English);
+    public static string Month(DateOnly month) => string.Create(CultureInfo.InvariantCulture, $"{ShortMonth(month)} {month.Year}");
 
-    public static string ShortMonth(DateOnly month) => month.ToString("MMM", English);
+    public static string ShortMonth(DateOnly month) => Months[month.Month - 1][..3];
 
     public static string Iso(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

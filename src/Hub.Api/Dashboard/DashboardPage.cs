@@ -79,7 +79,7 @@ public static class DashboardPage
         s.Append("<main id=\"figures\" tabindex=\"-1\">");
         foreach (var kpi in view.Kpis) Kpi(s, kpi);
         s.Append("</main>");
-        s.Append(CultureInfo.InvariantCulture, $"<footer class=\"note\"><p>{H(Suppressed)}: counts of 1 to 4 are never shown, nor a count, percentage or gap from which one could be worked out (so a count shown this way may be one withheld to protect a small one). ");
+        s.Append(CultureInfo.InvariantCulture, $"<footer class=\"note\"><p>{H(Suppressed)}: counts of 1 to 4 are never shown, nor a count, percentage or gap from which one could be worked out; which of the two a hidden count is, is not said, so that the small one cannot be told apart. ");
         s.Append("In area: placed inside the responsible ICB on the day the KPI is judged. Monthly trends count the assessments falling due in each month from dated provider records; the yearly figures count each child once. ");
         s.Append(CultureInfo.InvariantCulture, $"The same figures as <code>$evaluate-measure</code>; counted on {H(Day(view.Today))}.</p></footer>");
         return Close(s);
@@ -156,12 +156,13 @@ public static class DashboardPage
     {
         s.Append(CultureInfo.InvariantCulture, $"<h3 id=\"trend-h-{H(kpi.Id)}\">By month (assessments falling due)</h3>");
         s.Append(KpiCharts.Trend(kpi));
-        s.Append(CultureInfo.InvariantCulture, $"<table><caption>{H(kpi.Title)} by month</caption><thead><tr><th scope=\"col\">Month</th><th scope=\"col\">All children: met of due</th><th scope=\"col\">All children</th><th scope=\"col\">In area</th><th scope=\"col\">Out of area</th></tr></thead><tbody>");
+        s.Append(CultureInfo.InvariantCulture, $"<table><caption>{H(kpi.Title)} by month</caption><thead><tr><th scope=\"col\">Month</th><th scope=\"col\">Met</th><th scope=\"col\">Due</th><th scope=\"col\">All children</th><th scope=\"col\">In area</th><th scope=\"col\">Out of area</th></tr></thead><tbody>");
         foreach (var point in trend)
         {
             var month = Iso(point.Month)[..7];
             s.Append(CultureInfo.InvariantCulture, $"<tr><th scope=\"row\">{H(Month(point.Month))}</th>");
-            s.Append(CultureInfo.InvariantCulture, $"<td class=\"n\" data-kpi=\"{H(kpi.Id)}\" data-month=\"{month}\" data-field=\"met-of-due\">{H(Count(point.All.Numerator))} of {H(Count(point.All.Denominator))}</td>");
+            s.Append(CultureInfo.InvariantCulture, $"<td class=\"n\" data-kpi=\"{H(kpi.Id)}\" data-month=\"{month}\" data-stratum=\"all\" data-field=\"numerator\">{H(Count(point.All.Numerator))}</td>");
+            s.Append(CultureInfo.InvariantCulture, $"<td class=\"n\" data-kpi=\"{H(kpi.Id)}\" data-month=\"{month}\" data-stratum=\"all\" data-field=\"denominator\">{H(Count(point.All.Denominator))}</td>");
             foreach (var (stratum, code, _) in Rows)
             {
                 var f = stratum switch { Stratum.InArea => point.InArea, Stratum.OutOfArea => point.OutOfArea, _ => point.All };

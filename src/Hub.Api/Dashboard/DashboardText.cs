@@ -6,8 +6,12 @@ namespace Hub.Api.Dashboard;
 /// <summary>How the dashboard writes a figure, in one place so the page, its charts and its tests agree.</summary>
 public static class DashboardText
 {
-    /// <summary>What stands for a suppressed count (consent rule `kpi`): the count itself is never written.</summary>
-    public const string Suppressed = "fewer than 5";
+    /// <summary>
+    /// What stands for a suppressed count (consent rule `kpi`): the count itself is never written. "Or withheld" because
+    /// a count is also suppressed when it would give a small one away (the other stratum), and then it may be large; the
+    /// report does not say which, so that the reader cannot tell which stratum is the small one.
+    /// </summary>
+    public const string Suppressed = "fewer than 5 or withheld";
 
     public const string NotShown = "not shown";
 

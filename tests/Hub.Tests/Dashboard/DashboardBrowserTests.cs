@@ -35,7 +35,7 @@ public sealed class DashboardBrowserTests(SqliteKpiHub fixture) : IClassFixture<
     static string PercentText(Quantity score) => score?.Value is { } v
         ? Math.Round(v * 100, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "not shown";
 
-    static string CountText(int? n) => n is { } v ? v.ToString("#,0", CultureInfo.InvariantCulture) : "fewer than 5";
+    static string CountText(int? n) => n is { } v ? v.ToString("#,0", CultureInfo.InvariantCulture) : "fewer than 5 or withheld";
 
     [Fact]
     public async Task an_icb_signs_in_and_sees_the_measure_reports_figures_in_chromium()

@@ -180,6 +180,7 @@ public static class HubApp
         app.MapAuthEndpoints();
         app.MapSsda903Import();
         app.MapFhir();
+        Dashboard.DashboardEndpoints.MapDashboard(app);
         app.MapGet("/healthz", async (HubDb db) =>
             await db.Database.CanConnectAsync()
                 ? Results.Json(new { status = "ok", database = "reachable" })

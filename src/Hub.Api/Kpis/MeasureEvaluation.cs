@@ -11,6 +11,9 @@ namespace Hub.Api.Kpis;
 /// <summary>What a `$evaluate-measure` call asks: the period and the subject (null: the whole hub).</summary>
 public sealed record MeasureQuery(string? PeriodStart, string? PeriodEnd, string? Subject);
 
+/// <summary>One calendar month of a KPI's trend (the part of it inside the period), counted and suppressed as a report is.</summary>
+public sealed record MonthlyCounts(DateOnly Month, PublishedCounts Counts);
+
 /// <summary>
 /// `Measure/{id}/$evaluate-measure` (contract §8): the caller checked (purpose `kpi`; an ICB or LA for itself, an
 /// admin for anyone or the whole hub), the children loaded set-based, counted, suppressed and answered as a summary
@@ -45,6 +48,39 @@ public sealed class MeasureEvaluation(MeasureLibrary library, KpiData data, Orga
             $"aggregate over {subject ?? "the whole hub"} {period.Start:yyyy-MM-dd}/{period.End:yyyy-MM-dd}: {children.Count} children considered, no patient data released"),
             clock.GetUtcNow().UtcDateTime), CancellationToken.None);
         return report;
+    }
+
+    /// <summary>
+    /// The trend of a KPI by month for the dashboard: each calendar month of the period (up to today) counted as a period
+    /// of its own, with the same authority, calculation and suppression as <see cref="EvaluateAsync"/>. Only the measures
+    /// that fall due on dated provider records (IHA, RHA) have months; the OC2 ones are annual (decisions.md), and an RHA
+    /// child known only from the OC2 item has no month either. One AuditEvent, naming no patient.
+    /// </summary>
+    public async Task<IReadOnlyList<MonthlyCounts>> EvaluateByMonthAsync(Caller caller, string id, MeasureQuery query, CancellationToken ct)
+    {
+        var reference = $"Measure/{id}";
+        var (las, subject) = await AuthoriseAsync(caller, reference, query.Subject);
+        if (library.Find(id) is null) throw await RefuseAsync(caller, reference, FhirProblem.NotFound($"Measure/{id}"));
+        if (id is not (Measures.InitialHealthAssessment or Measures.ReviewHealthAssessment))
+            throw await RefuseAsync(caller, reference, FhirProblem.Invalid($"{id} is counted at each 31 March (OC2): it has no monthly trend", "id"));
+        var period = await PeriodAsync(caller, reference, id, query);
+
+        var children = await data.LoadAsync(las, ct);
+        var dated = id == Measures.ReviewHealthAssessment
+            ? children.Where(c => c.Assessments.Any(a => a.Kind is AssessmentKind.Initial or AssessmentKind.Review)).ToList()
+            : children;
+        var months = new List<MonthlyCounts>();
+        for (var month = new DateOnly(period.Start.Year, period.Start.Month, 1); month <= period.LastDue; month = month.AddMonths(1))
+        {
+            var last = month.AddMonths(1).AddDays(-1);
+            var part = new MeasurementPeriod(month < period.Start ? period.Start : month, last > period.End ? period.End : last, period.Today);
+            months.Add(new MonthlyCounts(month, Suppression.Apply(MeasureCalculator.Count(id, dated, part, BankHolidays.EnglandAndWales))));
+        }
+
+        await audit.WriteAsync(AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, null, [reference],
+            $"monthly trend over {subject ?? "the whole hub"} {period.Start:yyyy-MM-dd}/{period.End:yyyy-MM-dd}: {dated.Count} children considered, no patient data released"),
+            clock.GetUtcNow().UtcDateTime), CancellationToken.None);
+        return months;
     }
 
     /// <summary>

@@ -252,7 +252,7 @@ public sealed partial class FhirService
             // ingest may walk every resource of the type in id order instead, for each record of a Bundle.
             var ids = await Db.Tokens.AsNoTracking()
                 .Where(t => t.Type == type && t.Param == "identifier" && t.Code == code && t.System == system)
-                .Select(t => t.Id).Take(10).ToListAsync();
+                .Select(t => t.Id).OrderBy(id => id).Take(10).ToListAsync();
             if (ids.Count == 0) return [];
             rows = rows.Where(r => ids.Contains(r.Id));
         }

@@ -111,7 +111,13 @@ public sealed partial class FhirService
 
     async Task SaveAsync(string? ifMatch)
     {
-        try { await Db.SaveChangesAsync(); }
+        try
+        {
+            await Db.SaveChangesAsync();
+            // Saved rows need no tracking: a Bundle of 2,000 records would otherwise have every save scan all the rows
+            // saved before it (about 15 a record), which made a large transaction quadratic.
+            Db.ChangeTracker.Clear();
+        }
         catch (DbUpdateConcurrencyException)
         {
             throw ifMatch is not null

@@ -22,7 +22,7 @@ public sealed record PublishedCounts(string Measure, IReadOnlyDictionary<Stratum
 /// <summary>
 /// Small-number suppression (consent.md §3.5 row 16, decisions.md): a count of 1 to 4 is never shown, nor anything
 /// it could be worked out from. Three rules, applied until nothing changes:
-/// a count of 1–4 is suppressed; a count nested in a suppressed one (denominator in initial population, numerator in
+/// a count of 1–4 is suppressed, and so is a nested count 1–4 short of the count it sits in (its complement is small); a count nested in a suppressed one (denominator in initial population, numerator in
 /// denominator, SDQ concern in numerator) is suppressed with it; and since all = in-area + out-of-area, when exactly one
 /// of the three is suppressed another goes too (the other stratum, so the total stays; the larger stratum if the total
 /// went). Zero is shown. Scores, averages and the gap are shown only when the counts they come from are.
@@ -51,6 +51,11 @@ public static class Suppression
         foreach (var s in Strata)
             foreach (var k in Kinds)
                 if (IsSmall(Value(s, k))) hidden.Add((s, k));
+        // The complement is a count too: 97 of 100 children checked says 3 were not, so a nested count within 1–4 of the
+        // count it sits in is suppressed as if it were small itself.
+        foreach (var s in Strata)
+            for (var i = 1; i < Kinds.Length; i++)
+                if (IsSmall(Value(s, Kinds[i - 1]) - Value(s, Kinds[i]))) hidden.Add((s, Kinds[i]));
 
         for (var changed = true; changed;)
         {

@@ -215,6 +215,21 @@ public sealed class KpiDefinitionTests
     }
 
     [Fact]
+    public void a_count_within_four_of_the_count_it_sits_in_is_hidden_since_its_complement_is_small()
+    {
+        // 97 of 100 in area had the check: that says 3 did not. Out of area 47 of 50 likewise; the totals go with them.
+        var p = Suppression.Apply(Counts(new(160, 150, 144), new(110, 100, 97), new(50, 50, 47)));
+        Assert.Equal(new PublishedTally(110, 100, null, null), p[Stratum.InArea]);
+        Assert.Equal(new PublishedTally(50, 50, null, null), p[Stratum.OutOfArea]);
+        Assert.Null(p[Stratum.InArea].Score);
+        Assert.Null(p.Gap);
+        // A denominator 2 short of its initial population goes too, and its numerator with it.
+        var q = Suppression.Apply(Counts(new(60, 38, 20), new(40, 38, 20), new(20, 0, 0)));
+        Assert.Null(q[Stratum.InArea].Denominator);
+        Assert.Null(q[Stratum.InArea].Numerator);
+    }
+
+    [Fact]
     public void counts_of_five_and_zero_are_shown_and_the_gap_is_in_area_minus_out_of_area()
     {
         var p = Suppression.Apply(Counts(new(30, 25, 15), new(20, 20, 10), new(10, 5, 5)));

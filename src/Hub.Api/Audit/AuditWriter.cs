@@ -17,6 +17,20 @@ public sealed class AuditWriter : BackgroundService
 
     public AuditWriter(HubDbFactory dbs, ILogger<AuditWriter> log) { this.dbs = dbs; this.log = log; }
 
+    /// <summary>
+    /// A refusal's AuditEvent (contract §2: every refusal is audited), written before the problem reaches the caller; the
+    /// problem comes back marked as audited, so the REST layer writes no second one. The one place every operation refuses.
+    /// </summary>
+    public async Task<Fhir.FhirProblem> RefusedAsync(Auth.Caller caller, string action, string? patientId, string reference, Fhir.FhirProblem problem,
+        DateTime now, Hub.Consent.Decisions.Decision? decision = null, string? detail = null)
+    {
+        await WriteAsync(AuditEvents.ToRow(new AuditRecord(caller, action,
+            problem.Status >= 500 ? Hl7.Fhir.Model.AuditEvent.AuditEventOutcome.N8 : Hl7.Fhir.Model.AuditEvent.AuditEventOutcome.N4,
+            patientId, [reference], detail ?? decision?.Reason ?? $"{problem.Status}: {problem.Message}", Basis: decision), now));
+        problem.Audited = true;
+        return problem;
+    }
+
     public async Task WriteAsync(AuditRow row, CancellationToken ct = default)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

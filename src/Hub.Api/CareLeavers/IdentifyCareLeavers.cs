@@ -109,14 +109,8 @@ public sealed class IdentifyCareLeavers(HubDb db, CareLeaverIdentification ident
         await AuditBatch.WriteAsync(db, rows, ct);
     }
 
-    async Task<FhirProblem> RefuseAsync(Caller caller, FhirProblem problem)
-    {
-        await auditWriter.WriteAsync(AuditEvents.ToRow(new AuditRecord(caller, Operation,
-            problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4, null, [Reference],
-            $"{problem.Status}: {problem.Message}"), clock.GetUtcNow().UtcDateTime));
-        problem.Audited = true;
-        return problem;
-    }
+    Task<FhirProblem> RefuseAsync(Caller caller, FhirProblem problem) =>
+        auditWriter.RefusedAsync(caller, Operation, null, Reference, problem, clock.GetUtcNow().UtcDateTime);
 }
 
 /// <summary>The route of `$identify-care-leavers`; the FHIR group it joins turns problems into OperationOutcomes.</summary>

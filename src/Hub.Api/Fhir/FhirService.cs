@@ -53,21 +53,16 @@ public sealed partial class FhirService(
     void StageAudit(AuditRecord record) => Db.Audit.Add(AuditEvents.ToRow(record, clock.GetUtcNow().UtcDateTime));
 
     /// <summary>Refuses a request: audits the refusal, then throws the problem the caller sees.</summary>
-    async System.Threading.Tasks.Task<FhirProblem> RefuseAsync(Caller caller, string action, string? patientId, string reference, Decision? decision, FhirProblem problem)
-    {
-        await AuditAsync(new AuditRecord(caller, action, AuditEvent.AuditEventOutcome.N4, patientId, [reference], decision?.Reason ?? problem.Message, Basis: decision));
-        problem.Audited = true;
-        return problem;
-    }
+    System.Threading.Tasks.Task<FhirProblem> RefuseAsync(Caller caller, string action, string? patientId, string reference, Decision? decision, FhirProblem problem) =>
+        auditWriter.RefusedAsync(caller, action, patientId, reference, problem, clock.GetUtcNow().UtcDateTime, decision, decision?.Reason ?? problem.Message);
 
     /// <summary>Audits a refusal that was not audited where it was decided (scopes, write rules, invalid requests).</summary>
     public async System.Threading.Tasks.Task AuditRefusalAsync(Caller caller, string method, string path, FhirProblem problem)
     {
         if (problem.Audited) return;
         var action = method switch { "GET" => "read", "POST" => "create", "PUT" => "update", "DELETE" => "delete", _ => method.ToLowerInvariant() };
-        await AuditAsync(new AuditRecord(caller, action, problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4,
-            problem.PatientId, [path.StartsWith("/fhir/", StringComparison.Ordinal) ? path[6..] : path], $"{problem.Status}: {problem.Message}"));
-        problem.Audited = true;
+        await auditWriter.RefusedAsync(caller, action, problem.PatientId, path.StartsWith("/fhir/", StringComparison.Ordinal) ? path[6..] : path, problem,
+            clock.GetUtcNow().UtcDateTime);
     }
 
     /// <summary>

@@ -129,13 +129,8 @@ public sealed class MeasureEvaluation(MeasureLibrary library, KpiData data, Orga
         return new MeasurementPeriod(start, end, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
     }
 
-    async Task<FhirProblem> RefuseAsync(Caller caller, string reference, FhirProblem problem)
-    {
-        await audit.WriteAsync(AuditEvents.ToRow(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N4, null, [reference],
-            $"{problem.Status}: {problem.Message}"), clock.GetUtcNow().UtcDateTime));
-        problem.Audited = true;
-        return problem;
-    }
+    Task<FhirProblem> RefuseAsync(Caller caller, string reference, FhirProblem problem) =>
+        audit.RefusedAsync(caller, Operation, null, reference, problem, clock.GetUtcNow().UtcDateTime);
 
     /// <summary>The summary MeasureReport: group[0] the proportion, stratified by placement; for SDQ also the average and the concern share.</summary>
     public static MeasureReport Report(Measure measure, string? subject, MeasurementPeriod period, PublishedCounts counts, DateTimeOffset now)

@@ -124,11 +124,6 @@ public sealed partial class PassportService(
     System.Threading.Tasks.Task AuditAsync(AuditRecord record) => auditWriter.WriteAsync(AuditEvents.ToRow(record, clock.GetUtcNow().UtcDateTime));
 
     /// <summary>Audits a refusal, naming the child when there is one, then gives the problem to throw (as `$summary` does).</summary>
-    async Task<FhirProblem> RefuseAsync(Caller caller, string? patientId, string reference, Decision? decision, FhirProblem problem)
-    {
-        await AuditAsync(new AuditRecord(caller, Operation, problem.Status >= 500 ? AuditEvent.AuditEventOutcome.N8 : AuditEvent.AuditEventOutcome.N4,
-            patientId, [reference], decision?.Reason ?? $"{problem.Status}: {problem.Message}", Basis: decision));
-        problem.Audited = true;
-        return problem;
-    }
+    Task<FhirProblem> RefuseAsync(Caller caller, string? patientId, string reference, Decision? decision, FhirProblem problem) =>
+        auditWriter.RefusedAsync(caller, Operation, patientId, reference, problem, clock.GetUtcNow().UtcDateTime, decision);
 }

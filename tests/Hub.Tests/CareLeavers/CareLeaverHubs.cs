@@ -116,22 +116,15 @@ public sealed record CareLeaverScenario(string Leaver, string LeaverNhs, string 
     {
         var (l, o, a, x) = (Children.NewChildId(), Children.NewChildId(), Children.NewChildId(), Children.NewChildId());
         var n = Numbers.Fresh(4);
-        var token = await hub.TokenAsync(La, "la");
-        var form = new MultipartFormDataContent();
-        void File(string name, string csv) => form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
-        File("header.csv", "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n" +
-            $"{l},F,01/06/2006,WBRI,UN3,,\r\n{o},M,04/05/2013,WBRI,UN3,,\r\n{a},M,04/05/2020,WBRI,UN3,,\r\n{x},F,04/05/2012,WBRI,UN3,,\r\n");
-        File("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
+        var text = await hub.ImportReturnAsync(La, 2025,
+            ("header.csv", "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n" +
+            $"{l},F,01/06/2006,WBRI,UN3,,\r\n{o},M,04/05/2013,WBRI,UN3,,\r\n{a},M,04/05/2020,WBRI,UN3,,\r\n{x},F,04/05/2012,WBRI,UN3,,\r\n"),
+            ("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
             $"{o},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,TA2 1XX,SC123457\r\n" +
             $"{a},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,TA2 1XY,\r\n" +
-            $"{x},01/06/2019,S,V2,N1,U6,PR1,01/08/2019,E13,,TA1 2AB,TA2 1XX,SC123457\r\n");
-        File("oc3.csv", $"CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\r\n{l},01/06/2006,YES,F2,U1\r\n");
-        File("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{l},{n[0]}\r\n{o},{n[1]}\r\n{a},{n[2]}\r\n{x},{n[3]}\r\n");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={La}&year=2025") { Content = form };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await hub.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, text);
+            $"{x},01/06/2019,S,V2,N1,U6,PR1,01/08/2019,E13,,TA1 2AB,TA2 1XX,SC123457\r\n"),
+            ("oc3.csv", $"CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\r\n{l},01/06/2006,YES,F2,U1\r\n"),
+            ("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{l},{n[0]}\r\n{o},{n[1]}\r\n{a},{n[2]}\r\n{x},{n[3]}\r\n"));
         Assert.Contains("quarantined=0", text);
 
         // Read from the store: the LA itself no longer sees the child who left care young (no longer looked after, no care leaver).
@@ -157,18 +150,8 @@ public sealed record CareLeaverScenario(string Leaver, string LeaverNhs, string 
 /// <summary>Fresh valid NHS numbers, never handed out twice in the test run.</summary>
 public static class Numbers
 {
-    static readonly HashSet<string> Issued = [];
-
-    public static string[] Fresh(int count)
-    {
-        lock (Issued)
-        {
-            var result = new List<string>();
-            while (result.Count < count)
-                if (Children.NewNhsNumber() is var n && Issued.Add(n)) result.Add(n);
-            return [.. result];
-        }
-    }
+    /// <summary>Valid NHS numbers never issued before in this run.</summary>
+    public static string[] Fresh(int count) => [.. Enumerable.Range(0, count).Select(_ => Children.NewNhsNumber())];
 
     /// <summary>Ten digits whose check digit is wrong: a typing slip.</summary>
     public static string FailingCheckDigit()

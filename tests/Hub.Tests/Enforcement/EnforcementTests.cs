@@ -28,17 +28,12 @@ public abstract class EnforcementTests(HubFixture fixture)
         var (a, s) = (Children.NewChildId(), Children.NewChildId());
         var (an, sn) = (Children.NewNhsNumber(), Children.NewNhsNumber());
         var token = await Hub.TokenAsync(La, "la");
-        var form = new MultipartFormDataContent();
-        void File(string name, string csv) => form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
-        File("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{a},F,04/05/2009,WBRI,UN3,,\r\n{s},M,04/05/2020,WBRI,UN3,,\r\n");
-        File("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
+        await Hub.ImportReturnAsync(La, 2025,
+            ("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{a},F,04/05/2009,WBRI,UN3,,\r\n{s},M,04/05/2020,WBRI,UN3,,\r\n"),
+            ("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
             $"{a},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n" +
-            $"{s},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,LA1 4XY,\r\n");
-        File("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{a},{an}\r\n{s},{sn}\r\n");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={La}&year=2025") { Content = form };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await Hub.Http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            $"{s},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,LA1 4XY,\r\n"),
+            ("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{a},{an}\r\n{s},{sn}\r\n"));
 
         var team = await Hub.AsAsync("RH5", "provider", "cla-health-team");
         var sent = await team.PostAsync("fhir", ProviderBundles.Transaction([

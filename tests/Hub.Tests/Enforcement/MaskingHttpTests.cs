@@ -26,16 +26,11 @@ public abstract class MaskingHttpTests(HubFixture fixture)
     {
         var (child, nhs) = (Children.NewChildId(), Children.NewNhsNumber());
         var token = await Hub.TokenAsync(La, "la");
-        var form = new MultipartFormDataContent();
-        void File(string name, string csv) => form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
-        File("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{child},F,04/05/2009,WBRI,UN3,,\r\n");
-        File("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
-            $"{child},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n");
-        File("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{child},{nhs}\r\n");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={La}&year=2025") { Content = form };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await Hub.Http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        await Hub.ImportReturnAsync(La, 2025,
+            ("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{child},F,04/05/2009,WBRI,UN3,,\r\n"),
+            ("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
+            $"{child},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n"),
+            ("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{child},{nhs}\r\n"));
 
         var bundle = ProviderBundles.Transaction([new ProviderRecord("RH5", child, nhs, ProviderRecordKind.InitialHealthAssessment, new DateOnly(2023, 7, 1))]);
         var iha = (Encounter)bundle.Entry.Single().Resource;

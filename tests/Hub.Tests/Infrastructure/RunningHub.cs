@@ -83,6 +83,22 @@ public sealed class RunningHub : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>
+    /// Imports a small SSDA903 return as its LA's system would (`POST /fhir/$import-ssda903`, one multipart part per CSV
+    /// table) and fails the test unless it committed; the answer's text, for what the test wants to read in it.
+    /// </summary>
+    public async Task<string> ImportReturnAsync(string la, int year, params (string Name, string Csv)[] tables)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, csv) in tables) form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={la}&year={year}") { Content = form };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(la, "la"));
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return text;
+    }
+
     public async Task<FhirCall> AsAsync(string org, string orgType, string? role = null, string purpose = "direct-care", string? nhs = null) =>
         new(Http, await TokenAsync(org, orgType, role, purpose, nhs));
 

@@ -28,22 +28,16 @@ public abstract class ProviderSubmissionTests(HubFixture fixture)
     {
         var child = Children.NewChildId();
         var nhs = Children.NewNhsNumber();
-        var form = new MultipartFormDataContent();
-        void File(string name, string csv) => form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
-        File("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{child},F,04/05/2010,WBRI,UN3,,\r\n");
-        File("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
+        await Hub.ImportReturnAsync(La, 2025,
+            ("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{child},F,04/05/2010,WBRI,UN3,,\r\n"),
+            ("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
             (adopted
                 ? $"{child},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,LA1 4XY,\r\n"
-                : $"{child},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n"));
-        File("oc2.csv", "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED\r\n" +
-            $"{child},04/05/2010,14,,0,,1,1,0,0,,\r\n");
-        File("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{child},{nhs}\r\n");
-        var token = await Hub.TokenAsync(La, "la");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={La}&year=2025") { Content = form };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await Hub.Http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var la = new FhirCall(Hub.Http, token);
+                : $"{child},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n")),
+            ("oc2.csv", "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED\r\n" +
+            $"{child},04/05/2010,14,,0,,1,1,0,0,,\r\n"),
+            ("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{child},{nhs}\r\n"));
+        var la = await Hub.AsAsync(La, "la");
         var found = (await la.GetAsync($"fhir/Patient?identifier=https://fhir.carehub.org.uk/Id/la-child-id/{La}|{child}")).As<Bundle>();
         return new Child(found.Entry.Single().Resource.Id, nhs);
     }

@@ -24,22 +24,17 @@ public abstract class SummaryHttpTests(HubFixture fixture)
     async Task<Scenario> ScenarioAsync()
     {
         var (a, h, s) = (Children.NewChildId(), Children.NewChildId(), Children.NewChildId());
-        var (an, hn, sn) = (NewNhs(), NewNhs(), NewNhs());
+        var (an, hn, sn) = (Children.NewNhsNumber(), Children.NewNhsNumber(), Children.NewNhsNumber());
         var token = await Hub.TokenAsync(La, "la");
-        var form = new MultipartFormDataContent();
-        void File(string name, string csv) => form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(csv)), "file", name);
-        File("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{a},F,04/05/2010,WBRI,UN3,,\r\n{h},M,04/05/2013,WBRI,UN3,,\r\n{s},M,04/05/2020,WBRI,UN3,,\r\n");
-        File("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
+        await Hub.ImportReturnAsync(La, 2025,
+            ("header.csv", $"CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\r\n{a},F,04/05/2010,WBRI,UN3,,\r\n{h},M,04/05/2013,WBRI,UN3,,\r\n{s},M,04/05/2020,WBRI,UN3,,\r\n"),
+            ("episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\r\n" +
             $"{a},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,LA1 4XX,SC123456\r\n" +
             $"{h},01/06/2023,S,C2,N1,U6,PR1,,,,TA1 2AB,TA2 1XX,SC123457\r\n" +
-            $"{s},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,TA2 1XY,\r\n");
-        File("oc2.csv", "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED\r\n" +
-            $"{a},04/05/2010,14,,0,,1,1,1,0,,\r\n");
-        File("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{a},{an}\r\n{h},{hn}\r\n{s},{sn}\r\n");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"fhir/$import-ssda903?la={La}&year=2025") { Content = form };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await Hub.Http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            $"{s},01/01/2023,S,E1,N1,A6,PR1,01/12/2024,E11,,TA1 2AB,TA2 1XY,\r\n"),
+            ("oc2.csv", "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED\r\n" +
+            $"{a},04/05/2010,14,,0,,1,1,1,0,,\r\n"),
+            ("child_identifiers.csv", $"CHILD,NHS_NUMBER\r\n{a},{an}\r\n{h},{hn}\r\n{s},{sn}\r\n"));
 
         // The CLA health team's system sends what it recorded, naming the child by NHS number only.
         var team = await Hub.AsAsync("RH5", "provider", "cla-health-team");
@@ -56,18 +51,6 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         return new Scenario(await IdOf(a), an, await IdOf(h), hn, await IdOf(s), sn);
     }
 
-    /// <summary>A fresh NHS number: two stems next to each other can give the same number, so ask until it is new.</summary>
-    static string NewNhs()
-    {
-        lock (Issued)
-        {
-            string nhs;
-            do nhs = Children.NewNhsNumber(); while (!Issued.Add(nhs));
-            return nhs;
-        }
-    }
-
-    static readonly HashSet<string> Issued = [];
 
     static Parameters ByNhs(string nhs, string system = NhsSystem) =>
         new() { Parameter = [new Parameters.ParameterComponent { Name = "identifier", Value = new Identifier(system, nhs) }] };
@@ -148,7 +131,7 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         var strangerById = await stranger.GetAsync($"fhir/Patient/{s.Away}/$summary");
         Assert.Equal((await stranger.GetAsync($"fhir/Patient/{missingId}/$summary")).Body.Replace(missingId, "ID"), strangerById.Body.Replace(s.Away, "ID"));
         var strangerByNhs = await stranger.PostAsync("fhir/Patient/$summary", ByNhs(s.AwayNhs));
-        var unknownNhs = await stranger.PostAsync("fhir/Patient/$summary", ByNhs(NewNhs()));
+        var unknownNhs = await stranger.PostAsync("fhir/Patient/$summary", ByNhs(Children.NewNhsNumber()));
         Assert.Equal(404, strangerByNhs.Status);
         Assert.Equal((unknownNhs.Status, unknownNhs.Body, unknownNhs.MediaType), (strangerByNhs.Status, strangerByNhs.Body, strangerByNhs.MediaType));
         Assert.DoesNotContain(s.AwayNhs, strangerByNhs.Body);
@@ -164,7 +147,7 @@ public abstract class SummaryHttpTests(HubFixture fixture)
         Assert.Equal(404, sealedById.Status);
         Assert.Equal((await icb.GetAsync($"fhir/Patient/{missingId}/$summary")).Body.Replace(missingId, "ID"), sealedById.Body.Replace(s.Adopted, "ID"));
         var sealedByNhs = await icb.GetAsync($"fhir/Patient/$summary?identifier={NhsSystem}|{s.AdoptedNhs}");
-        var unknownNhs = await icb.GetAsync($"fhir/Patient/$summary?identifier={NhsSystem}|{NewNhs()}");
+        var unknownNhs = await icb.GetAsync($"fhir/Patient/$summary?identifier={NhsSystem}|{Children.NewNhsNumber()}");
         Assert.Equal((404, unknownNhs.Body), (sealedByNhs.Status, sealedByNhs.Body));
         // The responsible ICB's designated professional does see the LA's other children (row 2; row 3 refuses direct care).
         var designated = await Hub.AsAsync(ResponsibleIcb, "icb", "designated-professional", "statutory-health-assessment");

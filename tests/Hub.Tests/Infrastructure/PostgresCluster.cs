@@ -139,7 +139,7 @@ public sealed class PostgresCluster
 
     /// <summary>Connection string to the named database on this cluster (the database is not created).</summary>
     public string BuildConnectionString(string database) =>
-        string.Create(CultureInfo.InvariantCulture, $"Host={Host};Port={Port};Username={SuperUser};Database={database};Pooling=true");
+        string.Create(CultureInfo.InvariantCulture, $"Host={Host};Port={Port};Username={SuperUser};Database={database};Pooling=true;Connection Idle Lifetime=15;Connection Pruning Interval=3");
 
     /// <summary>The end of the server log, for failure messages.</summary>
     public string ReadLogTail(int maxChars = 8000) => ReadTail(LogFile, maxChars);
@@ -340,7 +340,7 @@ public sealed class PostgresCluster
             // Another process may take the port between probing and binding it; then try another one.
             Port = FindFreeLoopbackPort();
             var options = string.Create(CultureInfo.InvariantCulture,
-                $"-p {Port} -k {RootDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c timezone=UTC");
+                $"-p {Port} -k {RootDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c timezone=UTC");
             var start = RunAsClusterUser(_binaries.PgCtl,
                 ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options],
                 StartTimeout);

@@ -51,7 +51,7 @@ public sealed class PostgresClusterTests(ITestOutputHelper output)
         Assert.True(Directory.Exists(cluster.DataDirectory));
         Assert.StartsWith(Path.GetTempPath().TrimEnd('/'), cluster.RootDirectory, StringComparison.Ordinal);
         Assert.Equal("off", Scalar<string>(cluster.AdminConnectionString, "show fsync"));
-        Assert.Equal("200", Scalar<string>(cluster.AdminConnectionString, "show max_connections"));
+        Assert.Equal("400", Scalar<string>(cluster.AdminConnectionString, "show max_connections"));
         Assert.Equal("UTC", Scalar<string>(cluster.AdminConnectionString, "show timezone"));
     }
 

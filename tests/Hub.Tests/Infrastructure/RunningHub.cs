@@ -105,8 +105,13 @@ public sealed class RunningHub : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        var postgres = App.Configuration["Hub:Database:Provider"] == "Postgres" ? App.Configuration["ConnectionStrings:Hub"] : null;
         await App.StopAsync();
         await App.DisposeAsync();
+        // Npgsql keeps a stopped hub's idle connections in its process-wide pool; with many hubs per test run they
+        // would hold the cluster's connection slots until the run ends ("too many clients already").
+        if (postgres is not null)
+            using (var pooled = new Npgsql.NpgsqlConnection(postgres)) Npgsql.NpgsqlConnection.ClearPool(pooled);
         try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
     }
 }

@@ -222,7 +222,12 @@ public static class HubApp
             var source = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
             if (Path.GetDirectoryName(Path.GetFullPath(source)) is { } folder) Directory.CreateDirectory(folder);
         }
+        var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
         await db.Database.MigrateAsync(ct);
+        // A store from before kpi_records existed (and not a new one, which has nothing to fill in).
+        if (pending.Any(m => m.EndsWith("_" + Kpis.KpiRecordsBackfill.Migration, StringComparison.Ordinal))
+            && pending.Count < (await db.Database.GetAppliedMigrationsAsync(ct)).Count())
+            await Kpis.KpiRecordsBackfill.RunAsync(db, app.Logger, ct);
         if (db is SqliteHubDb)
         {
             // WAL lets readers go on while one writer commits; NORMAL is durable at each checkpoint under WAL.

@@ -29,7 +29,7 @@ public sealed class BulkBatch
 public abstract class BulkWriter : IAsyncDisposable
 {
     /// <summary>The tables the bulk path writes, named as the EF model names them (both providers quote names alike).</summary>
-    protected readonly Table resources, versions, tokens, references, dates, strings, facts;
+    protected readonly Table resources, versions, tokens, references, dates, strings, kpis, facts;
 
     protected BulkWriter(HubDb db)
     {
@@ -40,6 +40,7 @@ public abstract class BulkWriter : IAsyncDisposable
         references = TableOf<ReferenceIndexRow>(db, Quote, ReferenceColumns);
         dates = TableOf<DateIndexRow>(db, Quote, DateColumns);
         strings = TableOf<StringIndexRow>(db, Quote, StringColumns);
+        kpis = TableOf<KpiRecordRow>(db, Quote, KpiColumns);
         facts = TableOf<PatientFactsRow>(db, Quote, FactColumns);
     }
 
@@ -77,6 +78,15 @@ public abstract class BulkWriter : IAsyncDisposable
     protected static readonly string[] ReferenceColumns = [nameof(ReferenceIndexRow.Type), nameof(ReferenceIndexRow.Id), nameof(ReferenceIndexRow.Param), nameof(ReferenceIndexRow.TargetType), nameof(ReferenceIndexRow.TargetId)];
     protected static readonly string[] DateColumns = [nameof(DateIndexRow.Type), nameof(DateIndexRow.Id), nameof(DateIndexRow.Param), nameof(DateIndexRow.Start), nameof(DateIndexRow.End)];
     protected static readonly string[] StringColumns = [nameof(StringIndexRow.Type), nameof(StringIndexRow.Id), nameof(StringIndexRow.Param), nameof(StringIndexRow.Value)];
+    protected static readonly string[] KpiColumns =
+        [nameof(KpiRecordRow.Type), nameof(KpiRecordRow.Id), nameof(KpiRecordRow.PatientId), nameof(KpiRecordRow.Kind), nameof(KpiRecordRow.Code),
+         nameof(KpiRecordRow.Start), nameof(KpiRecordRow.End), nameof(KpiRecordRow.LegalStatus), nameof(KpiRecordRow.ReasonNewEpisode),
+         nameof(KpiRecordRow.PlacementIcb), nameof(KpiRecordRow.Flag), nameof(KpiRecordRow.Score)];
+
+    // The kind as its name: the EF model stores the enum as a string.
+    protected static object?[] KpiValues(KpiRecordRow k) =>
+        [k.Type, k.Id, k.PatientId, k.Kind.ToString(), k.Code, k.Start, k.End, k.LegalStatus, k.ReasonNewEpisode, k.PlacementIcb, k.Flag, k.Score];
+
     protected static readonly string[] FactColumns =
         [nameof(PatientFactsRow.PatientId), nameof(PatientFactsRow.NhsNumber), nameof(PatientFactsRow.ManagingLa), nameof(PatientFactsRow.RegisteredGp),
          nameof(PatientFactsRow.BirthDate), nameof(PatientFactsRow.Sealed), nameof(PatientFactsRow.SealedYear), nameof(PatientFactsRow.LaChildId),
@@ -112,7 +122,7 @@ sealed class PostgresBulkWriter : BulkWriter
             var changed = await ExecuteAsync(
                 $"UPDATE {resources.Name} r SET {set} FROM bulk_resources b WHERE r.{resources["Type"]} = b.{resources["Type"]} AND r.{resources["Id"]} = b.{resources["Id"]} AND r.{resources["Version"]} = b.\"Expected\"", ct);
             if (changed != batch.Updated.Count) throw Conflict(batch.Updated.Count, changed);
-            foreach (var index in new[] { tokens, references, dates, strings })
+            foreach (var index in new[] { tokens, references, dates, strings, kpis })
                 await ExecuteAsync($"DELETE FROM {index.Name} i USING bulk_resources b WHERE i.{index["Type"]} = b.{resources["Type"]} AND i.{index["Id"]} = b.{resources["Id"]}", ct);
         }
         var staged = batch.Created.Concat(batch.Updated.Select(u => u.Rows)).ToList();
@@ -145,24 +155,12 @@ sealed class PostgresBulkWriter : BulkWriter
             await w.WriteAsync(s.Type, NpgsqlDbType.Text, ct); await w.WriteAsync(s.Id, NpgsqlDbType.Text, ct); await w.WriteAsync(s.Param, NpgsqlDbType.Text, ct);
             await w.WriteAsync(s.Value, NpgsqlDbType.Text, ct);
         }, ct);
+        await CopyAsync($"COPY {kpis.Name} ({kpis.List})", staged.Where(s => s.Index.Kpi is not null).Select(s => s.Index.Kpi!).ToList(),
+            (w, k) => WriteValuesAsync(w, KpiValues(k), ct), ct);
         if (batch.Facts.Count > 0)
         {
             await ExecuteAsync("TRUNCATE bulk_facts", ct);
-            await CopyAsync($"COPY bulk_facts ({facts.List})", batch.Facts, async (w, f) =>
-            {
-                foreach (var value in FactValues(f))
-                {
-                    switch (value)
-                    {
-                        case null: await w.WriteNullAsync(ct); break;
-                        case string s: await w.WriteAsync(s, NpgsqlDbType.Text, ct); break;
-                        case DateOnly d: await w.WriteAsync(d, NpgsqlDbType.Date, ct); break;
-                        case bool b: await w.WriteAsync(b, NpgsqlDbType.Boolean, ct); break;
-                        case int i: await w.WriteAsync(i, NpgsqlDbType.Integer, ct); break;
-                        default: throw new InvalidOperationException($"No COPY type for {value.GetType().Name}");
-                    }
-                }
-            }, ct);
+            await CopyAsync($"COPY bulk_facts ({facts.List})", batch.Facts, (w, f) => WriteValuesAsync(w, FactValues(f), ct), ct);
             var key = facts[nameof(PatientFactsRow.PatientId)];
             var set = string.Join(", ", facts.Columns.Where(c => c != key).Select(c => $"{c} = EXCLUDED.{c}"));
             await ExecuteAsync($"INSERT INTO {facts.Name} ({facts.List}) SELECT {facts.List} FROM bulk_facts ON CONFLICT ({key}) DO UPDATE SET {set}", ct);
@@ -186,6 +184,22 @@ sealed class PostgresBulkWriter : BulkWriter
         if (r.PatientId is null) await w.WriteNullAsync(ct); else await w.WriteAsync(r.PatientId, NpgsqlDbType.Varchar, ct);
         await w.WriteAsync(r.Json, NpgsqlDbType.Text, ct);
         await TextOrNullAsync(w, r.ContentHash, ct);
+    }
+
+    static async Task WriteValuesAsync(NpgsqlBinaryImporter w, object?[] values, CancellationToken ct)
+    {
+        foreach (var value in values)
+        {
+            switch (value)
+            {
+                case null: await w.WriteNullAsync(ct); break;
+                case string s: await w.WriteAsync(s, NpgsqlDbType.Text, ct); break;
+                case DateOnly d: await w.WriteAsync(d, NpgsqlDbType.Date, ct); break;
+                case bool b: await w.WriteAsync(b, NpgsqlDbType.Boolean, ct); break;
+                case int i: await w.WriteAsync(i, NpgsqlDbType.Integer, ct); break;
+                default: throw new InvalidOperationException($"No COPY type for {value.GetType().Name}");
+            }
+        }
     }
 
     static async Task TextOrNullAsync(NpgsqlBinaryImporter w, string? value, CancellationToken ct)
@@ -242,7 +256,7 @@ sealed class SqliteBulkWriter : BulkWriter
             Bind(update, ResourceValues(rows.Row));
             update.Parameters["$expected"].Value = expected;
             changed += await update.ExecuteNonQueryAsync(ct);
-            foreach (var index in new[] { tokens, references, dates, strings })
+            foreach (var index in new[] { tokens, references, dates, strings, kpis })
             {
                 var delete = Command($"DELETE FROM {index.Name} WHERE {index["Type"]} = $p0 AND {index["Id"]} = $p1", 2);
                 Bind(delete, [rows.Row.Type, rows.Row.Id]);
@@ -260,6 +274,7 @@ sealed class SqliteBulkWriter : BulkWriter
             foreach (var r in s.Index.References) await InsertAsync(references, [r.Type, r.Id, r.Param, r.TargetType, r.TargetId], ct);
             foreach (var d in s.Index.Dates) await InsertAsync(dates, [d.Type, d.Id, d.Param, d.Start, d.End], ct);
             foreach (var x in s.Index.Strings) await InsertAsync(strings, [x.Type, x.Id, x.Param, x.Value], ct);
+            if (s.Index.Kpi is { } k) await InsertAsync(kpis, KpiValues(k), ct);
         }
         var key = facts[nameof(PatientFactsRow.PatientId)];
         var upsert = Command($"INSERT INTO {facts.Name} ({facts.List}) VALUES ({Placeholders(facts.Columns.Length)}) " +

@@ -12,6 +12,7 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
     public DbSet<DateIndexRow> Dates => Set<DateIndexRow>();
     public DbSet<StringIndexRow> Strings => Set<StringIndexRow>();
     public DbSet<PatientFactsRow> PatientFacts => Set<PatientFactsRow>();
+    public DbSet<KpiRecordRow> KpiRecords => Set<KpiRecordRow>();
     public DbSet<AuditRow> Audit => Set<AuditRow>();
     public DbSet<PostcodeIcbRow> PostcodeIcbs => Set<PostcodeIcbRow>();
     public DbSet<ImportJobRow> ImportJobs => Set<ImportJobRow>();
@@ -61,6 +62,16 @@ public abstract class HubDb(DbContextOptions options) : DbContext(options)
             e.ToTable("search_strings");
             e.HasKey(r => new { r.Type, r.Id, r.Param, r.Value });
             e.HasIndex(r => new { r.Type, r.Param, r.Value });
+        });
+        b.Entity<KpiRecordRow>(e =>
+        {
+            e.ToTable("kpi_records");
+            e.HasKey(r => new { r.Type, r.Id });
+            e.Property(r => r.Type).HasMaxLength(64);
+            e.Property(r => r.Id).HasMaxLength(64);
+            e.Property(r => r.PatientId).HasMaxLength(64);
+            e.Property(r => r.Kind).HasConversion<string>().HasMaxLength(16);
+            e.HasIndex(r => r.PatientId);
         });
         b.Entity<PatientFactsRow>(e =>
         {

@@ -1,6 +1,7 @@
 using Hl7.Fhir.Model;
 using Hub.Api.Fhir;
 using Hub.Api.Search;
+using Hub.Mappers.Kpis;
 using Microsoft.EntityFrameworkCore;
 
 namespace Hub.Api.Storage;
@@ -12,14 +13,16 @@ public sealed record Stored(ResourceRow Row, PatientFactsRow? Facts, bool? HasCo
 /// <summary>The rows one write of a resource makes: its current row, its version, and its search index.</summary>
 public sealed record StagedRows(ResourceRow Row, ResourceVersionRow Version, IndexRows Index);
 
-/// <summary>A resource's search index as rows of the four index tables.</summary>
-public sealed record IndexRows(List<TokenIndexRow> Tokens, List<ReferenceIndexRow> References, List<DateIndexRow> Dates, List<StringIndexRow> Strings)
+/// <summary>A resource's search index as rows of the four index tables, and what the KPIs read from it (if anything).</summary>
+public sealed record IndexRows(List<TokenIndexRow> Tokens, List<ReferenceIndexRow> References, List<DateIndexRow> Dates, List<StringIndexRow> Strings,
+    KpiRecordRow? Kpi)
 {
-    public static IndexRows Of(string type, string id, IndexEntries index) => new(
+    public static IndexRows Of(string type, string id, IndexEntries index, KpiRecordRow? kpi) => new(
         [.. index.Tokens.Distinct().Select(t => new TokenIndexRow { Type = type, Id = id, Param = t.Param, System = t.System ?? "", Code = t.Code })],
         [.. index.References.Distinct().Select(r => new ReferenceIndexRow { Type = type, Id = id, Param = r.Param, TargetType = r.TargetType, TargetId = r.TargetId })],
         [.. index.Dates.Distinct().Select(d => new DateIndexRow { Type = type, Id = id, Param = d.Param, Start = d.Start, End = d.End })],
-        [.. index.Strings.Distinct().Select(s => new StringIndexRow { Type = type, Id = id, Param = s.Param, Value = s.Value })]);
+        [.. index.Strings.Distinct().Select(s => new StringIndexRow { Type = type, Id = id, Param = s.Param, Value = s.Value })],
+        kpi);
 }
 
 /// <summary>
@@ -83,6 +86,7 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         db.References.AddRange(staged.Index.References);
         db.Dates.AddRange(staged.Index.Dates);
         db.Strings.AddRange(staged.Index.Strings);
+        if (staged.Index.Kpi is { } kpi) db.KpiRecords.Add(kpi);
         if (resource is Patient p) await StageFactsAsync(p);
         return row;
     }
@@ -111,7 +115,7 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         return new StagedRows(
             new ResourceRow { Type = type, Id = id, Version = version, LastUpdated = now, PatientId = patientId, Json = json, ContentHash = hash },
             new ResourceVersionRow { Type = type, Id = id, Version = version, LastUpdated = now, Method = method, Json = json },
-            IndexRows.Of(type, id, index));
+            IndexRows.Of(type, id, index, KpiRecordRow.Of(type, id, patientId, KpiRecord.Of(resource))));
     }
 
     /// <summary>SHA-256 of a resource's content, its meta version and date left out, so equal content hashes equal.</summary>
@@ -135,11 +139,11 @@ public sealed class ResourceStore(HubDb db, TimeProvider clock)
         await DeleteIndexAsync(current.Type, current.Id);
     }
 
-    /// <summary>One command for the four index tables: an update pays one round trip for this, not four.</summary>
+    /// <summary>One command for the index tables: an update pays one round trip for this, not five.</summary>
     Task DeleteIndexAsync(string type, string id) => db.Database.ExecuteSqlRawAsync(DeleteIndexSql, type, id);
 
     static readonly string DeleteIndexSql = string.Concat(
-        new[] { "search_tokens", "search_references", "search_dates", "search_strings" }
+        new[] { "search_tokens", "search_references", "search_dates", "search_strings", "kpi_records" }
             .Select(t => $"DELETE FROM {t} WHERE \"Type\" = {{0}} AND \"Id\" = {{1}};"));
 
     async Task StageFactsAsync(Patient p)

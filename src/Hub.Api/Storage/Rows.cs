@@ -72,6 +72,34 @@ public sealed class StringIndexRow
 }
 
 /// <summary>
+/// What the KPIs read from one resource (<see cref="Hub.Mappers.Kpis.KpiRecord"/>), kept beside it as its search index
+/// is: written, replaced and deleted with it.
+/// </summary>
+public sealed class KpiRecordRow
+{
+    public required string Type { get; set; }
+    public required string Id { get; set; }
+    public required string PatientId { get; set; }
+    public Hub.Mappers.Kpis.KpiRecordKind Kind { get; set; }
+    public string? Code { get; set; }
+    public DateOnly Start { get; set; }
+    public DateOnly? End { get; set; }
+    public string? LegalStatus { get; set; }
+    public string? ReasonNewEpisode { get; set; }
+    public string? PlacementIcb { get; set; }
+    public bool? Flag { get; set; }
+    public int? Score { get; set; }
+
+    public static KpiRecordRow? Of(string type, string id, string? patientId, Hub.Mappers.Kpis.KpiRecord? record) =>
+        record is null || patientId is null ? null : new KpiRecordRow
+        {
+            Type = type, Id = id, PatientId = patientId, Kind = record.Kind, Code = record.Code, Start = record.Start, End = record.End,
+            LegalStatus = record.LegalStatus, ReasonNewEpisode = record.ReasonNewEpisode, PlacementIcb = record.PlacementIcb,
+            Flag = record.Flag, Score = record.Score,
+        };
+}
+
+/// <summary>
 /// What the access decision needs to know about a child, kept beside the Patient and written in the same
 /// transaction, so a read needs one query to know both the resource and who may see it.
 /// </summary>

@@ -147,6 +147,57 @@ namespace Hub.Api.Storage.Migrations.Postgres
                     b.ToTable("import_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Hub.Api.Storage.KpiRecordRow", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Code")
+                        .HasColumnType("text");
+
+                    b.Property<DateOnly?>("End")
+                        .HasColumnType("date");
+
+                    b.Property<bool?>("Flag")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("LegalStatus")
+                        .HasColumnType("text");
+
+                    b.Property<string>("PatientId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("PlacementIcb")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ReasonNewEpisode")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("Score")
+                        .HasColumnType("integer");
+
+                    b.Property<DateOnly>("Start")
+                        .HasColumnType("date");
+
+                    b.HasKey("Type", "Id");
+
+                    b.HasIndex("PatientId");
+
+                    b.ToTable("kpi_records", (string)null);
+                });
+
             modelBuilder.Entity("Hub.Api.Storage.NotificationDeliveryRow", b =>
                 {
                     b.Property<string>("CommunicationId")

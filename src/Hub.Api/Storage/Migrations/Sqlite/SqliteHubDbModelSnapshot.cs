@@ -140,6 +140,57 @@ namespace Hub.Api.Storage.Migrations.Sqlite
                     b.ToTable("import_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Hub.Api.Storage.KpiRecordRow", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("End")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool?>("Flag")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LegalStatus")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PatientId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PlacementIcb")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReasonNewEpisode")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("Score")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("Start")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Type", "Id");
+
+                    b.HasIndex("PatientId");
+
+                    b.ToTable("kpi_records", (string)null);
+                });
+
             modelBuilder.Entity("Hub.Api.Storage.NotificationDeliveryRow", b =>
                 {
                     b.Property<string>("CommunicationId")

@@ -56,9 +56,6 @@ public sealed partial class PassportService(
     [GeneratedRegex("^[A-Za-z0-9\\-\\.]{1,64}$")]
     private static partial Regex IdPattern();
 
-    [GeneratedRegex("\"reference\"\\s*:\\s*\"Organization/([A-Za-z0-9\\-\\.]{1,64})\"")]
-    private static partial Regex OrganisationReference();
-
     public async Task<PassportDocument> ForPatientAsync(Caller caller, string id, PassportFormat format)
     {
         var reference = $"Patient/{id}";
@@ -90,7 +87,7 @@ public sealed partial class PassportService(
         var accesses = looks.Select(a => new RecordAccess(new DateTimeOffset(DateTime.SpecifyKind(a.Recorded, DateTimeKind.Utc)), a.AgentOrg, a.AgentType, a.Purpose ?? "direct-care")).ToList();
 
         var now = clock.GetUtcNow();
-        var passport = PassportBuilder.Build(new PassportRequest(child, records, OrganisationsNamed(rows, accesses.Select(a => a.OrgCode)), obligations,
+        var passport = PassportBuilder.Build(new PassportRequest(child, records, organisations.NamedIn(rows, accesses.Select(a => a.OrgCode)), obligations,
             new CareStanding(facts.LookedAfter, facts.CareLeaverUntil), accesses, tables.Schedule, tables.Offers, displays, now));
         var document = format == PassportFormat.Pdf
             ? new PassportDocument(RenderPdf(passport, now), "application/pdf")
@@ -109,16 +106,6 @@ public sealed partial class PassportService(
     {
         try { return PassportPdf.Render(passport, now, options.Value.FontFolder); }
         catch (FontsMissingException e) { throw FhirProblem.Of(500, OperationOutcome.IssueType.Exception, e.Message); }
-    }
-
-    /// <summary>The reference Organizations the records and the looks name, with the ICBs above them, from the directory in memory.</summary>
-    List<Organization> OrganisationsNamed(IEnumerable<string> json, IEnumerable<string> accessOrgs)
-    {
-        var codes = json.SelectMany(j => OrganisationReference().Matches(j).Select(m => m.Groups[1].Value)).Concat(accessOrgs)
-            .ToHashSet(StringComparer.Ordinal);
-        foreach (var code in codes.ToList())
-            for (var parent = organisations.ParentIcbOf(code); parent is not null && codes.Add(parent); parent = organisations.ParentIcbOf(parent)) { }
-        return [.. codes.Order(StringComparer.Ordinal).Select(organisations.Resource).OfType<Organization>()];
     }
 
     System.Threading.Tasks.Task AuditAsync(AuditRecord record) => auditWriter.WriteAsync(AuditEvents.ToRow(record, clock.GetUtcNow().UtcDateTime));

@@ -12,7 +12,7 @@ public sealed record Organisation(string Code, string Kind, string Name, string?
 /// The reference organisations held in memory: every access decision asks "which ICB is this LA's?",
 /// and that must not cost a query. Refreshed from the store whenever reference data changes.
 /// </summary>
-public sealed class OrganisationDirectory
+public sealed partial class OrganisationDirectory
 {
     public const string KindSystem = "https://fhir.carehub.org.uk/CodeSystem/organisation-kind";
     volatile IReadOnlyDictionary<string, Organisation> byCode = new Dictionary<string, Organisation>();
@@ -25,6 +25,22 @@ public sealed class OrganisationDirectory
     /// <summary>The stored Organization resource of a code, as a fresh copy (every summary names a few; none should cost a query).</summary>
     public Organization? Resource(string code) =>
         jsonByCode.TryGetValue(code, out var json) ? (Organization)FhirFormat.ParseJson(json) : null;
+
+    /// <summary>
+    /// The Organizations a child's records (their JSON) and any further codes name, with the ICBs above them (an LA's
+    /// partOf), from memory: what a summary or passport shows by name.
+    /// </summary>
+    public List<Organization> NamedIn(IEnumerable<string> json, IEnumerable<string>? codes = null)
+    {
+        var named = json.SelectMany(j => OrganisationReference().Matches(j).Select(m => m.Groups[1].Value)).Concat(codes ?? [])
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var code in named.ToList())
+            for (var parent = ParentIcbOf(code); parent is not null && named.Add(parent); parent = ParentIcbOf(parent)) { }
+        return [.. named.Select(Resource).OfType<Organization>()];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("\"reference\"\\s*:\\s*\"Organization/([A-Za-z0-9\\-\\.]{1,64})\"")]
+    private static partial System.Text.RegularExpressions.Regex OrganisationReference();
 
     public async System.Threading.Tasks.Task RefreshAsync(HubDb db)
     {

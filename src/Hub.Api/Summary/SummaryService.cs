@@ -39,9 +39,6 @@ public sealed partial class SummaryService(
     [GeneratedRegex("^[A-Za-z0-9\\-\\.]{1,64}$")]
     private static partial Regex IdPattern();
 
-    [GeneratedRegex("\"reference\"\\s*:\\s*\"Organization/([A-Za-z0-9\\-\\.]{1,64})\"")]
-    private static partial Regex OrganisationReference();
-
     /// <summary>
     /// Which data class (reference/consent.md §3.2) each section of the summary is: a section whose class the decision
     /// withholds is shown as withheld. Single resources of other classes inside a shown section are left out one by one.
@@ -158,7 +155,7 @@ public sealed partial class SummaryService(
             throw await RefuseAsync(caller, patientId, reference, decision, notFound); // facts without a live Patient: deleted
 
         var obligations = ObligationsFor(decision, caller.Org);
-        var bundle = HealthSummary.Build(new SummaryRequest(child, records, OrganisationsNamed(rows), obligations, Author, clock.GetUtcNow(), displays));
+        var bundle = HealthSummary.Build(new SummaryRequest(child, records, organisations.NamedIn(rows), obligations, Author, clock.GetUtcNow(), displays));
         var shown = bundle.Entry.Skip(1).Select(e => e.Resource).OfType<Resource>().Where(r => r is not Organization).Select(r => $"{r.TypeName}/{r.Id}").ToList();
         await AuditAsync(new AuditRecord(caller, Operation, AuditEvent.AuditEventOutcome.N0, patientId, shown, Describe(decision, obligations), Basis: decision,
             Masked: [.. masked.Where(m => shown.Contains(m[..m.IndexOf(':')]))]));
@@ -186,15 +183,6 @@ public sealed partial class SummaryService(
 
     static string Describe(Decision d, SummaryObligations o) =>
         $"{d.Reason}; withheld sections: {(o.WithheldSections.Count == 0 ? "none" : string.Join(",", o.WithheldSections.Order(StringComparer.Ordinal)))}";
-
-    /// <summary>The reference Organizations the records name, with the ICBs above them (an LA's partOf), from the directory in memory.</summary>
-    IReadOnlyList<Organization> OrganisationsNamed(IEnumerable<string> json)
-    {
-        var codes = json.SelectMany(j => OrganisationReference().Matches(j).Select(m => m.Groups[1].Value)).ToHashSet(StringComparer.Ordinal);
-        foreach (var code in codes.ToList())
-            for (var parent = organisations.ParentIcbOf(code); parent is not null && codes.Add(parent); parent = organisations.ParentIcbOf(parent)) { }
-        return [.. codes.Select(organisations.Resource).OfType<Organization>()];
-    }
 
     async Task CheckScopeAsync(Caller caller, string reference)
     {

@@ -105,7 +105,8 @@ public static class MeasureCalculator
             var kept = assessments.Where(a => a > since && a <= due).ToList();
             yield return (due, kept.Count > 0);
             if (kept.Count > 0) { since = kept[^1]; continue; }
-            var late = assessments.FirstOrDefault(a => a > due && a <= NextReview(birthDate, due));
+            // Late: before the next due day; one on that day keeps it, so it is no late review of this one.
+            var late = assessments.FirstOrDefault(a => a > due && a < NextReview(birthDate, due));
             since = late != default ? late : due;
         }
     }

@@ -73,6 +73,17 @@ public sealed class KpiDefinitionTests
         Assert.Equal([(D("2025-01-10"), false), (D("2026-01-10"), false)], none);
     }
 
+    [Fact]
+    public void a_review_on_the_day_the_next_falls_due_after_a_missed_one_keeps_that_day()
+    {
+        // Aged 10: IHA 2024-01-10 → due 2025-01-10 missed → next due 2026-01-10, and the RHA is done that very day.
+        var dues = MeasureCalculator.ReviewsDue(D("2014-01-01"), [D("2024-01-10"), D("2026-01-10")], D("2026-12-31")).ToList();
+        Assert.Equal([(D("2025-01-10"), false), (D("2026-01-10"), true)], dues);
+        // So in 2025/26 the child had a review due, and kept it.
+        var child = Child("2014-01-01", [Episode("2023-01-01")], assessments: [new(AssessmentKind.Initial, D("2024-01-10")), new(AssessmentKind.Review, D("2026-01-10"))]);
+        Assert.Equal(new Tally(1, 1, 1), MeasureCalculator.Count(Measures.ReviewHealthAssessment, [child], Year2025, Holidays)[Stratum.All]);
+    }
+
     [Theory]
     [InlineData("2024-04-01", null, true)]            // began 1 April the year before: 12 months at 31 March
     [InlineData("2024-04-02", null, false)]           // a day short

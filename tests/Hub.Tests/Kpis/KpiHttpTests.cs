@@ -72,6 +72,7 @@ public abstract class KpiHttpTests(KpiHub fixture)
 
     [Theory]
     [InlineData("iha-20-working-days")]
+    [InlineData("rha-on-time")]
     [InlineData("dental-check")]
     [InlineData("immunisations-up-to-date")]
     [InlineData("sdq-recorded")]
@@ -222,14 +223,20 @@ public sealed class PostgresKpiHttpTests(PostgresKpiHub fixture) : KpiHttpTests(
 /// <summary>
 /// The expected counts for ICB QE1 in 2025/26, worked out here from the generated CSV rows and provider records, the way
 /// the Measure descriptions say, without the hub's calculator: adopted children (REC E11/E12) left out; the OC2 cohort
-/// at 31 March 2026 by walking back through episodes that start on the day the one before ceased; in-area by the
-/// placement postcode's ICB.
+/// at 31 March 2026 by walking back through episodes that start on the day the one before ceased; the RHA from the
+/// child's dated IHAs and RHAs (by NHS number) when there are any, else from the OC2 cohort; in-area by the placement
+/// postcode's ICB.
 /// </summary>
 public sealed record IndependentCounts(int Denominator, int Numerator, int InAreaDenominator, int InAreaNumerator, long ScoreSum, int Concern)
 {
     static readonly DateOnly March = new(2026, 3, 31), YearStart = new(2025, 4, 1);
 
     static DateOnly? Day(string? text) => string.IsNullOrEmpty(text) ? null : DateOnly.ParseExact(text, "dd/MM/yyyy", CultureInfo.InvariantCulture);
+
+    static int Age(DateOnly dob, DateOnly on) => on.Year - dob.Year - (dob.AddYears(on.Year - dob.Year) > on ? 1 : 0);
+
+    /// <summary>The day a review falls due after one on this day (or a missed one): 6 months on if the child is under 5 that day, else 12.</summary>
+    static DateOnly ReviewDueAfter(DateOnly dob, DateOnly day) => day.AddMonths(Age(dob, day) < 5 ? 6 : 12);
 
     public static IndependentCounts Of(GeneratedReturn r, string measure)
     {
@@ -240,6 +247,8 @@ public sealed record IndependentCounts(int Denominator, int Numerator, int InAre
         var oc2 = r.Rows(Ssda903Tables.Oc2).ToDictionary(o => o["CHILD"]!);
         var nhs = r.Rows(Ssda903Tables.ChildIdentifiers).Where(x => !string.IsNullOrEmpty(x["NHS_NUMBER"])).ToDictionary(x => x["CHILD"]!, x => x["NHS_NUMBER"]!);
         var ihaByNhs = r.ProviderRecords.Where(p => p.Kind == ProviderRecordKind.InitialHealthAssessment).ToLookup(p => p.NhsNumber, p => p.Date);
+        var assessedByNhs = r.ProviderRecords.Where(p => p.Kind is ProviderRecordKind.InitialHealthAssessment or ProviderRecordKind.ReviewHealthAssessment)
+            .ToLookup(p => p.NhsNumber, p => p.Date);
 
         bool InArea(IReadOnlyDictionary<string, string?> episode)
         {
@@ -254,7 +263,31 @@ public sealed record IndependentCounts(int Denominator, int Numerator, int InAre
             var care = eps.Where(e => e["LS"] is not ("V3" or "V4")).ToList();
             bool inDenominator = false, met = false;
             IReadOnlyDictionary<string, string?>? placement = null;
-            if (measure == "iha-20-working-days")
+            var dob = Day(header[child]["DOB"])!.Value;
+            var assessed = nhs.TryGetValue(child, out var nhsNumber) ? assessedByNhs[nhsNumber].Distinct().Order().ToList() : [];
+            if (measure == "rha-on-time" && assessed.Count > 0)
+            {
+                // Dated records alone. The clock starts at the first assessment; a review is due an interval after it.
+                // Kept: an assessment after the clock's start and on or before the due day, which restarts the clock
+                // from the latest such one. Missed: the clock restarts from the missed day, or from a late review
+                // that came before the next due day. A due day counts when in the period and the child was looked after.
+                met = true;
+                var clock = assessed[0];
+                for (var due = ReviewDueAfter(dob, clock); due <= March; due = ReviewDueAfter(dob, clock))
+                {
+                    var done = assessed.Where(d => d > clock && d <= due).ToList();
+                    var open = care.LastOrDefault(e => Day(e["DECOM"]) <= due && (Day(e["DEC"]) is not { } c || c > due));
+                    if (due >= YearStart && open is not null)
+                    {
+                        inDenominator = true;
+                        met &= done.Count > 0;
+                        placement = open; // the last due day's placement
+                    }
+                    var late = assessed.Where(d => d > due && d < ReviewDueAfter(dob, due)).ToList();
+                    clock = done.Count > 0 ? done[^1] : late.Count > 0 ? late[0] : due;
+                }
+            }
+            else if (measure == "iha-20-working-days")
             {
                 foreach (var e in care.Where(e => e["RNE"] == "S"))
                 {
@@ -278,8 +311,7 @@ public sealed record IndependentCounts(int Denominator, int Numerator, int InAre
                 var i = care.IndexOf(open);
                 while (i > 0 && Day(care[i - 1]["DEC"]) == Day(care[i]["DECOM"])) i--;
                 if (Day(care[i]["DECOM"]) > YearStart) continue;
-                var age = March.Year - Day(header[child]["DOB"])!.Value.Year - (Day(header[child]["DOB"])!.Value.AddYears(March.Year - Day(header[child]["DOB"])!.Value.Year) > March ? 1 : 0);
-                if (measure == "sdq-recorded" && age is < 4 or > 16) continue;
+                if (measure == "sdq-recorded" && Age(dob, March) is < 4 or > 16) continue;
                 inDenominator = true;
                 placement = open;
                 oc2.TryGetValue(child, out var row);
@@ -287,6 +319,7 @@ public sealed record IndependentCounts(int Denominator, int Numerator, int InAre
                 {
                     "immunisations-up-to-date" => row?["IMMUNISATIONS"] == "1",
                     "dental-check" => row?["TEETH_CHECK"] == "1", // the generator writes no dated dental checks
+                    "rha-on-time" => row?["HEALTH_ASSESSMENT"] == "1", // a child with no dated IHA or RHA
                     _ => !string.IsNullOrEmpty(row?["SDQ_SCORE"]),
                 };
                 if (measure == "sdq-recorded" && met)

@@ -76,8 +76,8 @@ public static class MeasureCalculator
     /// <summary>
     /// RHA from dated records: each assessment (IHA or RHA) makes the next review due 6 months later if the child was
     /// under 5 on its day, else 12 months later; a review not done by then was missed, and the next falls due an
-    /// interval after the missed day unless a late review came first. Every due day in the period on which the child
-    /// was looked after counts; met when every one was kept. Without any dated IHA/RHA, the OC2 item "health assessment
+    /// interval after the missed day unless a late review came first; each period of care starts its own clock from its
+    /// first assessment. Every due day in the period on which the child was looked after counts; met when every one was kept. Without any dated IHA/RHA, the OC2 item "health assessment
     /// up to date" at each 31 March of the period decides, for the OC2 cohort. Judged on the last due day.
     /// </summary>
     static ChildOutcome? ReviewAssessment(KpiChild child, CareHistory history, MeasurementPeriod period)
@@ -88,9 +88,20 @@ public static class MeasureCalculator
             return Oc2Measure(child, history, period, (items, _) => items?.HealthAssessmentUpToDate == true);
 
         ChildOutcome? result = null;
-        foreach (var (due, met) in ReviewsDue(child.BirthDate, dated, period.LastDue))
-            if (period.Holds(due) && history.LookedAfterOn(due))
-                result = Combine(result, new ChildOutcome(true, met, due));
+        // Each period of care starts its own clock: a child coming back into care is due an IHA (that measure's), and
+        // reviews run from it, not from an assessment of an earlier period. A period whose first episode held does not
+        // start care (RNE other than S) began before the returns the hub holds: its assessments go back to the period before.
+        DateOnly? previousEnd = null;
+        foreach (var care in history.Periods)
+        {
+            var from = care.Episodes[0].ReasonNewEpisode == "S" ? care.Start : previousEnd ?? DateOnly.MinValue;
+            previousEnd = care.End;
+            var own = dated.Where(d => d >= from && (care.End is not { } end || d < end)).ToList();
+            if (own.Count == 0) continue;
+            foreach (var (due, met) in ReviewsDue(child.BirthDate, own, period.LastDue))
+                if (period.Holds(due) && care.Covers(due) && history.LookedAfterOn(due))
+                    result = Combine(result, new ChildOutcome(true, met, due));
+        }
         return result;
     }
 

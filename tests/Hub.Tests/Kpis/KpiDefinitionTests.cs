@@ -84,6 +84,20 @@ public sealed class KpiDefinitionTests
         Assert.Equal(new Tally(1, 1, 1), MeasureCalculator.Count(Measures.ReviewHealthAssessment, [child], Year2025, Holidays)[Stratum.All]);
     }
 
+    [Fact]
+    public void a_child_back_in_care_has_reviews_run_from_the_new_periods_assessment_not_an_earlier_one()
+    {
+        // Aged 10: RHA 2024-05-01, left care 2024-08-01, back 2025-04-15 (RNE S), IHA 2025-05-10. The old clock would
+        // make a review due 2025-05-01 (missed, two weeks into the new period); the new one is due 2026-05-10, after the year.
+        var back = Child("2015-01-01", [Episode("2023-01-01", "2024-08-01"), Episode("2025-04-15")],
+            assessments: [new(AssessmentKind.Review, D("2024-05-01")), new(AssessmentKind.Initial, D("2025-05-10"))]);
+        Assert.Equal(new Tally(1, 0, 0), MeasureCalculator.Count(Measures.ReviewHealthAssessment, [back], Year2025, Holidays)[Stratum.All]);
+        // In care throughout, but the hub's returns begin with a placement move (RNE P): the earlier review still counts.
+        var held = Child("2015-01-01", [Episode("2024-09-01", rne: "P")],
+            assessments: [new(AssessmentKind.Review, D("2024-05-01")), new(AssessmentKind.Review, D("2025-04-20"))]);
+        Assert.Equal(new Tally(1, 1, 1), MeasureCalculator.Count(Measures.ReviewHealthAssessment, [held], Year2025, Holidays)[Stratum.All]);
+    }
+
     [Theory]
     [InlineData("2024-04-01", null, true)]            // began 1 April the year before: 12 months at 31 March
     [InlineData("2024-04-02", null, false)]           // a day short

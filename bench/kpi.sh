@@ -6,6 +6,8 @@
 # (cold: no query, page or JIT warm in the hub process), then again (warm). Reports each call and the totals.
 # Hub, PostgreSQL and curl share the machine's cores.
 # usage: bench/kpi.sh [CHILDREN]      results: bench/out/kpi-postgres.txt
+#        KEEP=1 bench/kpi.sh, then REUSE=<the folder it kept> bench/kpi.sh: the cold and warm calls again on the same
+#        database (with the hub as now built), without the quarter of an hour of loading.
 set -euo pipefail
 children=${1:-100000}
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
@@ -17,18 +19,19 @@ export Hub__Auth__DevTokens=true Hub__Auth__SigningKey="$work/key.pem" Logging__
 hub() { (cd "$work" && dotnet "$here/out/app/Hub.Api.dll" "$@"); }
 measures=(iha-20-working-days rha-on-time dental-check immunisations-up-to-date sdq-recorded)
 
-echo "generating and importing $children children…" >&2
-hub generate ssda903 --la 933 --year 2025 --children "$children" --seed 13 "$work/return" >/dev/null
-rc=0; hub import ssda903 --la 933 --year 2025 "$work/return" > "$work/import.log" 2>&1 || rc=$?
-[ "$rc" -le 1 ] || { echo "import failed ($rc):" >&2; tail -5 "$work/import.log" >&2; exit 1; }
-grep -oE 'children=[0-9]+ .*unchanged=[0-9]+' "$work/import.log" | tail -1 >&2
-
 start_hub() {
   (cd "$work" && exec dotnet "$here/out/app/Hub.Api.dll" --urls "$base" > "$work/hub.log" 2>&1) & hubpid=$!; pids+=($hubpid)
   for i in $(seq 1 300); do curl -sf "$base/fhir/metadata" >/dev/null && return; sleep 0.2; done
   echo "the hub did not start" >&2; exit 1
 }
 token() { curl -s -X POST "$base/auth/dev-token" -H 'Content-Type: application/json' -d "$1" | sed -E 's/.*"access_token":"([^"]+)".*/\1/'; }
+
+if [ -z "${REUSE:-}" ]; then
+echo "generating and importing $children children…" >&2
+hub generate ssda903 --la 933 --year 2025 --children "$children" --seed 13 "$work/return" >/dev/null
+rc=0; hub import ssda903 --la 933 --year 2025 "$work/return" > "$work/import.log" 2>&1 || rc=$?
+[ "$rc" -le 1 ] || { echo "import failed ($rc):" >&2; tail -5 "$work/import.log" >&2; exit 1; }
+grep -oE 'children=[0-9]+ .*unchanged=[0-9]+' "$work/import.log" | tail -1 >&2
 
 start_hub
 echo "posting the health teams' assessments…" >&2
@@ -61,6 +64,9 @@ cat "$work/posted.txt" >&2
 kill "$hubpid"; wait "$hubpid" 2>/dev/null || true
 runuser -u postgres -- "$pgbin/psql" -h 127.0.0.1 -p 5496 -U postgres -d carehub -qc "VACUUM ANALYZE" >/dev/null
 
+else
+  children=$(grep -oE "children=[0-9]+" "$work/import.log" | tail -1 | cut -d= -f2)
+fi
 start_hub # cold: a fresh hub process
 TOKEN=$(token '{"org":"carehub-admin","org_type":"admin","purpose_of_use":"kpi"}')
 run() { # run LABEL → one line per measure and the total

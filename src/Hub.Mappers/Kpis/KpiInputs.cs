@@ -30,7 +30,12 @@ public sealed record KpiChild(
     string? ResponsibleIcb,
     IReadOnlyList<CareEpisode> Episodes,
     IReadOnlyList<Oc2Items> Oc2,
-    IReadOnlyList<DatedAssessment> Assessments);
+    IReadOnlyList<DatedAssessment> Assessments)
+{
+    /// <summary>The child's periods of care, worked out once for all the KPIs that read the same loaded children.</summary>
+    public CareHistory History => history ??= new CareHistory(Episodes);
+    CareHistory? history;
+}
 
 /// <summary>The measurement period (both days included) and today: nothing falls due after today.</summary>
 public sealed record MeasurementPeriod(DateOnly Start, DateOnly End, DateOnly Today)

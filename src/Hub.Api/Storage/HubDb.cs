@@ -3,8 +3,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Hub.Api.Storage;
 
 /// <summary>One model for both providers; each provider has its own subclass so each keeps its own migrations.</summary>
-public abstract class HubDb(DbContextOptions options) : DbContext(options)
+public abstract class HubDb : DbContext
 {
+    protected HubDb(DbContextOptions options) : base(options)
+    {
+        // Every write the hub makes is one explicit transaction that is rolled back whole when a save fails; EF's
+        // savepoint around each SaveChanges (to keep a failed save's transaction usable) would only cost two more round
+        // trips to the database per write. Set here, so a pooled context keeps it when it is reset.
+        Database.AutoSavepointsEnabled = false;
+    }
+
     public DbSet<ResourceRow> Resources => Set<ResourceRow>();
     public DbSet<ResourceVersionRow> Versions => Set<ResourceVersionRow>();
     public DbSet<TokenIndexRow> Tokens => Set<TokenIndexRow>();

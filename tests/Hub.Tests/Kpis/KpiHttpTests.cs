@@ -27,22 +27,32 @@ public abstract class KpiHub(string provider) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Hub = await RunningHub.StartAsync(provider);
+        Return = await ImportGeneratedAsync(Hub, 400, 61);
+        await PostProviderRecordsAsync(Hub, Return);
+    }
+
+    /// <summary>A generated 2025/26 return of this LA, imported by the SSDA903 importer.</summary>
+    public static async Task<GeneratedReturn> ImportGeneratedAsync(RunningHub hub, int children, int seed)
+    {
         var codes = CodeLists.Load(Path.Combine(AppContext.BaseDirectory, "fhir-profiles"));
         var areas = GenerationAreas.For(ReferenceDataOptions.BuiltIn, La);
-        Return = ReturnGenerator.Generate(La, 2026, 400, 61, codes, areas.Home, areas.Away, areas.HealthTeams);
+        var generated = ReturnGenerator.Generate(La, 2026, children, seed, codes, areas.Home, areas.Away, areas.HealthTeams);
         var folder = Directory.CreateTempSubdirectory("carehub-kpi-").FullName;
-        Return.WriteCsv(folder);
-        using (var scope = Hub.App.Services.CreateScope())
+        generated.WriteCsv(folder);
+        using var scope = hub.App.Services.CreateScope();
+        var caller = new Caller(La, OrgTypes.La, "social-worker", "direct-care", null, ["system/*.cruds"], "test");
+        var result = await scope.ServiceProvider.GetRequiredService<Ssda903Importer>().ImportAsync(caller, La, 2026, folder);
+        Assert.True(result.Committed, result.Counts);
+        Assert.Contains("quarantined=0", result.Counts);
+        return generated;
+    }
+
+    /// <summary>The CLA health teams' records of a generated return, posted as their transaction Bundles.</summary>
+    public static async Task PostProviderRecordsAsync(RunningHub hub, GeneratedReturn generated)
+    {
+        foreach (var (team, bundle) in ProviderBundles.Build(generated.ProviderRecords))
         {
-            var caller = new Caller(La, OrgTypes.La, "social-worker", "direct-care", null, ["system/*.cruds"], "test");
-            var result = await scope.ServiceProvider.GetRequiredService<Ssda903Importer>().ImportAsync(caller, La, 2026, folder);
-            Assert.True(result.Committed, result.Counts);
-            Assert.Contains("quarantined=0", result.Counts);
-        }
-        foreach (var (team, bundle) in ProviderBundles.Build(Return.ProviderRecords))
-        {
-            var call = await Hub.AsAsync(team, "provider", "cla-health-team", "statutory-health-assessment");
-            var answer = await call.PostAsync("fhir", bundle);
+            var answer = await (await hub.AsAsync(team, "provider", "cla-health-team", "statutory-health-assessment")).PostAsync("fhir", bundle);
             Assert.True(answer.Status == 200, answer.ToString());
         }
     }

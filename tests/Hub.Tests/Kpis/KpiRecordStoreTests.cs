@@ -1,13 +1,8 @@
 using Hl7.Fhir.Model;
-using Hub.Api.Auth;
 using Hub.Api.Fhir;
 using Hub.Api.Hosting;
-using Hub.Api.ReferenceData;
-using Hub.Api.Ssda903;
 using Hub.Api.Storage;
 using Hub.Mappers.Kpis;
-using Hub.Mappers.Ssda903;
-using Hub.Mappers.Ssda903.Generation;
 using Hub.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,8 +15,6 @@ namespace Hub.Tests.Kpis;
 /// </summary>
 public abstract class KpiRecordStoreTests(string provider)
 {
-    const string La = "888";
-
     sealed record Held(string Type, string Id, string PatientId, KpiRecordKind Kind, string? Code, DateOnly Start, DateOnly? End,
         string? LegalStatus, string? Rne, string? Icb, bool? Flag, int? Score);
 
@@ -49,27 +42,13 @@ public abstract class KpiRecordStoreTests(string provider)
     public async Task kpi_records_follow_every_write_and_are_filled_in_for_a_store_from_before_them()
     {
         await using var hub = await RunningHub.StartAsync(provider);
-        var codes = CodeLists.Load(Path.Combine(AppContext.BaseDirectory, "fhir-profiles"));
-        var areas = GenerationAreas.For(ReferenceDataOptions.BuiltIn, La);
-        var generated = ReturnGenerator.Generate(La, 2026, 60, 17, codes, areas.Home, areas.Away, areas.HealthTeams);
-        var folder = Directory.CreateTempSubdirectory("carehub-kpi-records-").FullName;
-        generated.WriteCsv(folder);
-        using (var scope = hub.App.Services.CreateScope())
-        {
-            var caller = new Caller(La, OrgTypes.La, "social-worker", "direct-care", null, ["system/*.cruds"], "test");
-            var result = await scope.ServiceProvider.GetRequiredService<Ssda903Importer>().ImportAsync(caller, La, 2026, folder);
-            Assert.True(result.Committed, result.Counts);
-        }
+        var generated = await KpiHub.ImportGeneratedAsync(hub, 60, 17);
         var imported = await HeldAsync(hub);
         Assert.Contains(imported, h => h.Kind == KpiRecordKind.Episode);
         Assert.Contains(imported, h => h.Kind == KpiRecordKind.Oc2Item);
         Assert.Equal(await FromResourcesAsync(hub), imported);
 
-        foreach (var (team, bundle) in ProviderBundles.Build(generated.ProviderRecords))
-        {
-            var answer = await (await hub.AsAsync(team, "provider", "cla-health-team", "statutory-health-assessment")).PostAsync("fhir", bundle);
-            Assert.True(answer.Status == 200, answer.ToString());
-        }
+        await KpiHub.PostProviderRecordsAsync(hub, generated);
         var posted = await HeldAsync(hub);
         // Of children still looked after: a provider may change only what the consent rules let it see (a child who has
         // left care, not a care leaver in age, is outside the hub's cohort).
